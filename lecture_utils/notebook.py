@@ -39,7 +39,8 @@ def check(name: str, expected: float | np.ndarray, value: object, rtol: float = 
     expected_arr = np.asarray(expected, dtype=float)
     value_arr = np.asarray(value, dtype=float)
     if expected_arr.shape != value_arr.shape:
-        print(f"{name}: expected shape {expected_arr.shape} / your shape {value_arr.shape} -> not yet")
+        print(f"{name}: expected shape {expected_arr.shape} / your shape {value_arr.shape}"
+              " -> not yet")
         return False
     ok = bool(np.allclose(value_arr, expected_arr, rtol=rtol, atol=atol))
     print(f"{name}: expected {_fmt(expected_arr)} / your value {_fmt(value_arr)} -> "
