@@ -1,0 +1,557 @@
+"""One optimiser interface (d2l style) and a trajectory runner for small cost surfaces.
+
+Every optimiser has ``step(params, grads, hessian=None)``, which updates the numpy arrays in
+``params`` IN PLACE (any shape, float32 or float64, dtype preserved; state is kept per parameter
+index), ``reset()``, and an ``lr`` attribute that a schedule may change between steps.
+
+Slides: "Gradient descent" (θ_{k+1} = θ_k − η_k g_k), "Newton's method, too complex"
+(θ_{k+1} = θ_k − H_k⁻¹ g_k), "Momentum method (Polyak, 1964)" (m_{k+1} = α m_k − η_k g_k,
+θ_{k+1} = θ_k + m_{k+1}) and "Adaptation of η_k possible (Adam, Adagrad, Adadelta)".
+The adaptive methods follow ``torch.optim`` exactly (same defaults, same ε placement), so the
+tests compare them step by step with torch.
+
+Example::
+
+    opt = Momentum(lr=0.1, momentum=0.9)
+    for _ in range(100):
+        opt.step([W, b], [dW, db])          # W and b change in place
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Protocol, runtime_checkable
+
+import numpy as np
+
+__all__ = [
+    "OPTIMIZERS",
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "Cost",
+    "DampedNewton",
+    "GradientDescent",
+    "Momentum",
+    "Nesterov",
+    "Newton",
+    "Optimizer",
+    "Quadratic",
+    "RMSprop",
+    "SaddleFreeNewton",
+    "Trajectory",
+    "make_optimizer",
+    "momentum_sweep",
+    "run_trajectory",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# validation helpers
+# ---------------------------------------------------------------------------------------------
+def _positive(name: str, value: float, *, allow_zero: bool = False) -> float:
+    """Return ``value`` as a float if it is finite and > 0 (≥ 0 with ``allow_zero``)."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a real number, got {value!r}") from None
+    if not math.isfinite(x) or x < 0 or (x == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be finite and {bound}, got {value!r}")
+    return x
+
+
+def _unit_interval(name: str, value: float) -> float:
+    """Return ``value`` as a float if 0 ≤ value < 1 (a decay or momentum factor)."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a real number, got {value!r}") from None
+    if not 0.0 <= x < 1.0:
+        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+    return x
+
+
+def _short(value: object) -> str:
+    """Hyper-parameters in reprs: floats to 4 significant digits (0.29, not 0.29000000000000004)."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_short(v) for v in value) + ")"
+    return repr(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# the interface
+# ---------------------------------------------------------------------------------------------
+class Optimizer:
+    """Base class: ``step(params, grads, hessian=None)`` updates ``params`` in place.
+
+    Subclasses implement ``_update(i, p, g)`` for one parameter array ``p`` (index ``i``) with
+    gradient ``g`` already cast to ``p.dtype``; per-parameter state lives in ``self.state[i]``.
+    ``self.t`` counts the steps taken since construction or ``reset()``.
+    """
+
+    needs_hessian: ClassVar[bool] = False
+
+    def __init__(self, lr: float) -> None:
+        self._lr = _positive("lr", lr)
+        self.state: dict[int, dict[str, np.ndarray]] = {}
+        self.t = 0
+
+    @property
+    def lr(self) -> float:
+        """Step size η_k; a schedule may set it between steps (finite, ≥ 0; 0 freezes θ)."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = _positive("lr", value, allow_zero=True)
+
+    def reset(self) -> None:
+        """Forget all state (momentum buffers, running averages, step count)."""
+        self.state.clear()
+        self.t = 0
+
+    def step(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray],
+             hessian: np.ndarray | None = None) -> None:
+        """Take one step: update every array in ``params`` in place from ``grads``.
+
+        ``hessian`` is ignored by the first-order methods (it is there so that every optimiser
+        has the same signature; the Newton family needs it).
+        """
+        pairs = self._check(params, grads)
+        self.t += 1
+        for i, (p, g) in enumerate(pairs):
+            self._update(i, p, g)
+
+    def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _buffer(self, i: int, name: str, p: np.ndarray) -> np.ndarray:
+        """The state array ``name`` of parameter ``i`` (zeros like ``p`` on first use)."""
+        slot = self.state.setdefault(i, {})
+        if name not in slot:
+            slot[name] = np.zeros_like(p)
+        return slot[name]
+
+    def _check(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]
+               ) -> list[tuple[np.ndarray, np.ndarray]]:
+        if isinstance(params, np.ndarray) or isinstance(grads, np.ndarray):
+            raise TypeError("params and grads must be lists of arrays, e.g. step([w], [g]), "
+                            "not bare arrays")
+        if len(params) != len(grads):
+            raise ValueError(f"params and grads must have the same length, "
+                             f"got {len(params)} params and {len(grads)} grads")
+        pairs = []
+        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
+            if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
+                raise TypeError(f"params[{i}] must be a float numpy array (updated in place), "
+                                f"got {type(p).__name__} of dtype {getattr(p, 'dtype', None)}")
+            g = np.asarray(g, dtype=p.dtype)
+            if g.shape != p.shape:
+                raise ValueError(f"grads[{i}] must have the shape of params[{i}] {p.shape}, "
+                                 f"got {g.shape}")
+            old = next(iter(self.state.get(i, {}).values()), None)
+            if old is not None and old.shape != p.shape:
+                raise ValueError(f"params[{i}] changed shape from {old.shape} to {p.shape}; "
+                                 "call reset() before optimising new parameters")
+            pairs.append((p, g))
+        return pairs
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={_short(v)}" for k, v in self._hyper().items())
+        return f"{type(self).__name__}({args})"
+
+    def _hyper(self) -> dict[str, object]:
+        return {"lr": self.lr}
+
+
+class GradientDescent(Optimizer):
+    """θ_{k+1} = θ_k − η_k g_k (slide "Gradient descent"; ``torch.optim.SGD`` without momentum)."""
+
+    def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
+        p -= self.lr * g
+
+
+class Momentum(Optimizer):
+    """Polyak's heavy ball as on the slide: m_{k+1} = α m_k − η_k g_k, θ_{k+1} = θ_k + m_{k+1}.
+
+    With ``nesterov=True`` the look-ahead form θ_{k+1} = θ_k + α m_{k+1} − η_k g_k (Sutskever et
+    al., 2013), with the gradient taken at θ_k.
+
+    Relation to ``torch.optim.SGD(lr=η, momentum=α)`` (dampening 0), which keeps a buffer
+    b_{k+1} = α b_k + g_k and steps θ_{k+1} = θ_k − η b_{k+1} (Nesterov: θ − η (g_k + α b_{k+1})):
+    for a constant η the two are the same iteration with m = −η b, step for step. They differ
+    only when η changes: torch rescales the whole accumulated velocity by the new η, the slide's
+    form applies the new η to the new gradient only.
+    """
+
+    def __init__(self, lr: float, momentum: float = 0.9, nesterov: bool = False) -> None:
+        super().__init__(lr)
+        self.momentum = _unit_interval("momentum", momentum)
+        self.nesterov = bool(nesterov)
+
+    def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
+        m = self._buffer(i, "m", p)
+        m *= self.momentum
+        m -= self.lr * g
+        if self.nesterov:
+            p += self.momentum * m - self.lr * g
+        else:
+            p += m
+
+    def _hyper(self) -> dict[str, object]:
+        return {"lr": self.lr, "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class Nesterov(Momentum):
+    """``Momentum(lr, momentum, nesterov=True)``: θ_{k+1} = θ_k + α m_{k+1} − η_k g_k."""
+
+    def __init__(self, lr: float, momentum: float = 0.9) -> None:
+        super().__init__(lr, momentum, nesterov=True)
+
+    def _hyper(self) -> dict[str, object]:
+        return {"lr": self.lr, "momentum": self.momentum}
+
+
+class Adagrad(Optimizer):
+    """Adagrad (Duchi et al., 2011): s ← s + g², θ ← θ − η g / (√s + ε) (as ``torch.optim``)."""
+
+    def __init__(self, lr: float = 0.01, eps: float = 1e-10) -> None:
+        super().__init__(lr)
+        self.eps = _positive("eps", eps)
+
+    def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
+        s = self._buffer(i, "sum", p)
+        s += g * g
+        p -= self.lr * g / (np.sqrt(s) + self.eps)
+
+    def _hyper(self) -> dict[str, object]:
+        return {"lr": self.lr, "eps": self.eps}
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Tieleman & Hinton, 2012): v ← αv + (1−α)g², θ ← θ − η g / (√v + ε)."""
+
+    def __init__(self, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8) -> None:
+        super().__init__(lr)
+        self.alpha = _unit_interval("alpha", alpha)
+        self.eps = _positive("eps", eps)
+
+    def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
+        v = self._buffer(i, "square_avg", p)
+        v *= self.alpha
+        v += (1.0 - self.alpha) * g * g
+        p -= self.lr * g / (np.sqrt(v) + self.eps)
+
+    def _hyper(self) -> dict[str, object]:
+        return {"lr": self.lr, "alpha": self.alpha, "eps": self.eps}
+
+
+class Adadelta(Optimizer):
+    """Adadelta (Zeiler, 2012), as ``torch.optim.Adadelta``.
+
+    v ← ρv + (1−ρ)g²;  Δ = √(u + ε) / √(v + ε) · g;  u ← ρu + (1−ρ)Δ²;  θ ← θ − η Δ.
+    """
+
+    def __init__(self, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6) -> None:
+        super().__init__(lr)
+        self.rho = _unit_interval("rho", rho)
+        self.eps = _positive("eps", eps)
+
+    def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
+        v = self._buffer(i, "square_avg", p)
+        u = self._buffer(i, "acc_delta", p)
+        v *= self.rho
+        v += (1.0 - self.rho) * g * g
+        delta = np.sqrt(u + self.eps) / np.sqrt(v + self.eps) * g
+        u *= self.rho
+        u += (1.0 - self.rho) * delta * delta
+        p -= self.lr * delta
+
+    def _hyper(self) -> dict[str, object]:
+        return {"lr": self.lr, "rho": self.rho, "eps": self.eps}
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015), as ``torch.optim.Adam``.
+
+    m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;
+    θ ← θ − η/(1−β₁ᵗ) · m / (√v / √(1−β₂ᵗ) + ε).
+    """
+
+    def __init__(self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8) -> None:
+        super().__init__(lr)
+        if len(betas) != 2:
+            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        self.betas = (_unit_interval("betas[0]", betas[0]), _unit_interval("betas[1]", betas[1]))
+        self.eps = _positive("eps", eps)
+
+    def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
+        b1, b2 = self.betas
+        m = self._buffer(i, "exp_avg", p)
+        v = self._buffer(i, "exp_avg_sq", p)
+        m *= b1
+        m += (1.0 - b1) * g
+        v *= b2
+        v += (1.0 - b2) * g * g
+        step_size = self.lr / (1.0 - b1**self.t)
+        denom = np.sqrt(v) / math.sqrt(1.0 - b2**self.t) + self.eps
+        p -= step_size * m / denom
+
+    def _hyper(self) -> dict[str, object]:
+        return {"lr": self.lr, "betas": self.betas, "eps": self.eps}
+
+
+# ---------------------------------------------------------------------------------------------
+# second-order methods: one flat parameter vector plus its Hessian
+# ---------------------------------------------------------------------------------------------
+class Newton(Optimizer):
+    """Newton's method (slide "Newton's method, too complex"): θ_{k+1} = θ_k − η H_k⁻¹ g_k.
+
+    ``lr`` = η = 1 is the plain Newton step. Needs one flat parameter vector and its n×n
+    Hessian: ``step([w], [g], hessian=H)``. The solve costs O(n³) (#params³ on the slide).
+    """
+
+    needs_hessian: ClassVar[bool] = True
+
+    def __init__(self, lr: float = 1.0) -> None:
+        super().__init__(lr)
+
+    def step(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray],
+             hessian: np.ndarray | None = None) -> None:
+        """One Newton-type step ``w ← w − η M(H)⁻¹ g`` on ``params == [w]`` (w of shape (n,))."""
+        pairs = self._check(params, grads)
+        if len(pairs) != 1 or pairs[0][0].ndim != 1:
+            shapes = [p.shape for p, _ in pairs]
+            raise ValueError(f"{type(self).__name__} needs params to be one flat vector [w] with "
+                             f"w.shape == (n,), got shapes {shapes}")
+        w, g = pairs[0]
+        n = w.shape[0]
+        if hessian is None:
+            raise ValueError(f"{type(self).__name__}.step needs hessian= (an ({n}, {n}) array)")
+        H = np.asarray(hessian, dtype=np.float64)
+        if H.shape != (n, n):
+            raise ValueError(f"hessian must have shape ({n}, {n}), got {H.shape}")
+        try:
+            direction = np.linalg.solve(self._curvature(H), g.astype(np.float64))
+        except np.linalg.LinAlgError:
+            raise np.linalg.LinAlgError(
+                f"{type(self).__name__}: the curvature matrix is singular at this point; "
+                "use DampedNewton or SaddleFreeNewton with damping > 0") from None
+        self.t += 1
+        w -= (self.lr * direction).astype(w.dtype)
+
+    def _curvature(self, H: np.ndarray) -> np.ndarray:
+        """The matrix M(H) the gradient is divided by: H for plain Newton."""
+        return H
+
+
+class DampedNewton(Newton):
+    """Damped (Levenberg–Marquardt) Newton: θ ← θ − η (H + λI)⁻¹ g with damping λ ≥ 0.
+
+    Large λ turns it into gradient descent with step η/λ; it still heads for a saddle when
+    H + λI has negative eigenvalues.
+    """
+
+    def __init__(self, damping: float, lr: float = 1.0) -> None:
+        super().__init__(lr)
+        self.damping = _positive("damping", damping, allow_zero=True)
+
+    def _curvature(self, H: np.ndarray) -> np.ndarray:
+        return H + self.damping * np.eye(H.shape[0])
+
+    def _hyper(self) -> dict[str, object]:
+        return {"damping": self.damping, "lr": self.lr}
+
+
+class SaddleFreeNewton(DampedNewton):
+    """Saddle-free Newton (Dauphin et al., 2014): θ ← θ − η (|H| + λI)⁻¹ g.
+
+    |H| = V |Λ| Vᵀ flips the sign of negative-curvature directions, so the step always goes
+    downhill and is repelled by saddles instead of attracted.
+    """
+
+    def _curvature(self, H: np.ndarray) -> np.ndarray:
+        lam, V = np.linalg.eigh(0.5 * (H + H.T))
+        return (V * (np.abs(lam) + self.damping)) @ V.T
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    "gd": GradientDescent,
+    "momentum": Momentum,
+    "nesterov": Nesterov,
+    "adagrad": Adagrad,
+    "rmsprop": RMSprop,
+    "adadelta": Adadelta,
+    "adam": Adam,
+    "newton": Newton,
+    "damped_newton": DampedNewton,
+    "saddle_free_newton": SaddleFreeNewton,
+}
+
+
+def make_optimizer(name: str, **kwargs: object) -> Optimizer:
+    """Build an optimiser by name (a key of ``OPTIMIZERS``): ``make_optimizer("adam", lr=0.1)``."""
+    try:
+        cls = OPTIMIZERS[name]
+    except KeyError:
+        raise ValueError(f"name must be one of {sorted(OPTIMIZERS)}, got {name!r}") from None
+    return cls(**kwargs)
+
+
+# ---------------------------------------------------------------------------------------------
+# trajectories on a cost surface
+# ---------------------------------------------------------------------------------------------
+@runtime_checkable
+class Cost(Protocol):
+    """A cost surface; arrays have the parameters on their last axis (``w[..., j]``)."""
+
+    def value(self, w: np.ndarray) -> np.ndarray | float: ...
+
+    def grad(self, w: np.ndarray) -> np.ndarray: ...
+
+    def hessian(self, w: np.ndarray) -> np.ndarray: ...
+
+
+class Quadratic:
+    """C(w) = ½ (w − c)ᵀ A (w − c): the local model of any cost near a minimum c (A = H).
+
+    Vectorised like the other costs: ``w`` has the parameters on its last axis. ``A`` must be
+    symmetric (n, n); ``c`` (the minimum when A is positive definite) has shape (n,).
+    """
+
+    def __init__(self, A: np.ndarray, c: np.ndarray | Sequence[float]) -> None:
+        A = np.array(A, dtype=np.float64)
+        c = np.array(c, dtype=np.float64)
+        if A.ndim != 2 or A.shape[0] != A.shape[1] or not np.allclose(A, A.T):
+            raise ValueError(f"A must be a symmetric (n, n) matrix, got shape {A.shape}")
+        if c.shape != (A.shape[0],):
+            raise ValueError(f"c must have shape ({A.shape[0]},), got {c.shape}")
+        self.A, self.c = A, c
+
+    def value(self, w: np.ndarray) -> np.ndarray:
+        """½ (w − c)ᵀ A (w − c)."""
+        d = np.asarray(w, dtype=np.float64) - self.c
+        return 0.5 * np.einsum("...i,ij,...j->...", d, self.A, d)
+
+    def grad(self, w: np.ndarray) -> np.ndarray:
+        """A (w − c)."""
+        return (np.asarray(w, dtype=np.float64) - self.c) @ self.A
+
+    def hessian(self, w: np.ndarray) -> np.ndarray:
+        """A, broadcast over the leading axes of ``w``."""
+        return np.broadcast_to(self.A, (*np.shape(w)[:-1], *self.A.shape)).copy()
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """The iterates θ_0..θ_k (``points``, shape (k+1, n)) and C(θ_0)..C(θ_k) (``losses``).
+
+    ``diverged`` is True when the run stopped early; ``reason`` says why ("completed",
+    "non-finite gradient", "non-finite parameters", "non-finite loss", "bound exceeded",
+    "singular Hessian"). Only finite iterates are stored.
+    """
+
+    points: np.ndarray
+    losses: np.ndarray
+    diverged: bool
+    reason: str
+
+    @property
+    def steps_taken(self) -> int:
+        """Number of completed steps k (``len(points) - 1``)."""
+        return len(self.points) - 1
+
+
+def run_trajectory(cost: Cost, optimizer: Optimizer, start: Sequence[float] | np.ndarray,
+                   steps: int, *, noise_sigma: float = 0.0, seed: int = 0,
+                   bound: float = 1e6) -> Trajectory:
+    """Run ``optimizer`` for ``steps`` steps on ``cost`` from ``start``; stop cleanly on blow-up.
+
+    The optimiser is ``reset()`` first. With ``noise_sigma`` = σ > 0 each gradient is
+    g_k + σ ε_k, ε_k ~ N(0, I) from ``numpy.random.default_rng(seed)`` (slide "Momentum method
+    with noisy gradient"); the same seed gives the same noise to every method. The run stops,
+    with ``diverged=True``, as soon as a gradient, iterate or loss is inf/NaN, an iterate has
+    max|θ_j| > ``bound``, or a Newton step meets a singular matrix; no numpy warnings escape.
+    """
+    w = np.array(start, dtype=np.float64)
+    if w.ndim != 1 or w.size == 0:
+        raise ValueError(f"start must be a flat vector of parameters, got shape {w.shape}")
+    if not np.all(np.isfinite(w)):
+        raise ValueError(f"start must be finite, got {w.tolist()}")
+    if not isinstance(steps, int | np.integer) or steps < 0:
+        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+    sigma = _positive("noise_sigma", noise_sigma, allow_zero=True)
+    bound = _positive("bound", bound)
+    if np.max(np.abs(w)) > bound:
+        raise ValueError(f"start must lie within bound={bound}, got {w.tolist()}")
+    rng = np.random.default_rng(seed)
+    optimizer.reset()
+    points = np.empty((steps + 1, w.size))
+    losses = np.empty(steps + 1)
+    points[0], losses[0] = w, float(cost.value(w))
+    k, reason = 0, "completed"
+    with np.errstate(all="ignore"):
+        while k < steps:
+            g = np.array(cost.grad(w), dtype=np.float64)
+            if sigma > 0:
+                g += sigma * rng.standard_normal(w.size)
+            if not np.all(np.isfinite(g)):
+                reason = "non-finite gradient"
+                break
+            hessian = cost.hessian(w) if optimizer.needs_hessian else None
+            try:
+                optimizer.step([w], [g], hessian)
+            except np.linalg.LinAlgError:
+                reason = "singular Hessian"
+                break
+            if not np.all(np.isfinite(w)):
+                reason = "non-finite parameters"
+                break
+            loss = float(cost.value(w))
+            if not math.isfinite(loss):
+                reason = "non-finite loss"
+                break
+            k += 1
+            points[k], losses[k] = w, loss
+            if np.max(np.abs(w)) > bound:
+                reason = "bound exceeded"
+                break
+    return Trajectory(points=points[: k + 1].copy(), losses=losses[: k + 1].copy(),
+                      diverged=reason != "completed", reason=reason)
+
+
+def momentum_sweep(cost: Cost, start: Sequence[float] | np.ndarray, etas: Sequence[float],
+                   alphas: Sequence[float], steps: int, *, bound: float = 1e6) -> np.ndarray:
+    """Final iterates θ_steps of heavy-ball momentum for every (α, η) pair at once.
+
+    m ← α m − η g(θ), θ ← θ + m (slide "Momentum method (Polyak, 1964)"; α = 0 is gradient
+    descent), vectorised over the grid: cell [i, j] equals ``run_trajectory(cost,
+    Momentum(etas[j], alphas[i]), start, steps).points[-1]``. Returns shape
+    (len(alphas), len(etas), n), NaN where the run left the finite numbers or ``bound``.
+    """
+    w0 = np.array(start, dtype=np.float64)
+    if w0.ndim != 1 or not np.all(np.isfinite(w0)):
+        raise ValueError(f"start must be a finite flat vector, got {w0.tolist()}")
+    eta = np.array([_positive("etas", e) for e in etas])
+    alpha = np.array([_unit_interval("alphas", a) for a in alphas])
+    if not isinstance(steps, int | np.integer) or steps < 0:
+        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+    bound = _positive("bound", bound)
+    w = np.broadcast_to(w0, (alpha.size, eta.size, w0.size)).copy()
+    m = np.zeros_like(w)
+    eta, alpha = eta[None, :, None], alpha[:, None, None]
+    with np.errstate(all="ignore"):
+        for _ in range(steps):
+            m *= alpha
+            m -= eta * cost.grad(w)
+            w += m
+            dead = ~np.all(np.isfinite(w) & (np.abs(w) <= bound), axis=-1)
+            w[dead] = np.nan
+            m[dead] = 0.0
+    return w

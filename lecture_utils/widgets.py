@@ -1,0 +1,193 @@
+"""Thin ipywidgets wrappers around pure plotting functions.
+
+Each wrapper only builds sliders and redraws a pure function from :mod:`lecture_utils.plots`,
+so tests call the pure function and the notebooks stay interactive.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+
+from lecture_utils import explorer, plots, tiny
+
+if TYPE_CHECKING:  # torch is imported only when a training widget is used
+    from collections.abc import Sequence
+
+    from matplotlib.figure import Figure
+    from torch import nn
+
+
+def cross_entropy_decomposition(p: float = 0.3, q: float = 0.7) -> widgets.interactive:
+    """Slider for ``Q(y = 1)`` redrawing :func:`plots.plot_cross_entropy_decomposition`."""
+
+    def draw(q: float) -> None:
+        plots.plot_cross_entropy_decomposition(p, q)
+        plt.show()
+
+    slider = widgets.FloatSlider(value=q, min=0.01, max=0.99, step=0.01, description="Q(y = 1)",
+                                 readout_format=".2f")
+    return widgets.interactive(draw, q=slider)
+
+
+def optimizer_explorer(view: explorer.ExplorerView | None = None, *, method: str = "gd",
+                       eta: float = 0.25, alpha: float = 0.9, damping: float = 1.0,
+                       sigma: float = 0.0, start: tuple[float, float] = (0.5, 1.5),
+                       steps: int = 50, seed: int = 0) -> widgets.VBox:
+    """Controls for :func:`explorer.explore` above the figure, shown as a PNG image.
+
+    Method, η (log slider), α, damping λ, noise σ and its seed, start point and number of
+    steps; below the figure the readout (λ(H), η·λ_max against its limit). The contours are
+    drawn once; a control change reruns only the trajectory and blits it
+    (``ExplorerView.render_png``).
+    """
+    view = explorer.make_view() if view is None else view
+    slider = {"continuous_update": True, "style": {"description_width": "80px"}}
+    controls = {
+        "method": widgets.Dropdown(options=list(explorer.METHODS.items()), value=method,
+                                   description="method", style=slider["style"]),
+        "eta": widgets.FloatLogSlider(value=eta, base=10, min=-3, max=0.5, step=0.01,
+                                      description="η", readout_format=".3g", **slider),
+        "alpha": widgets.FloatSlider(value=alpha, min=0.0, max=0.99, step=0.01,
+                                     description="α (momentum)", **slider),
+        "damping": widgets.FloatLogSlider(value=damping, base=10, min=-3, max=1, step=0.05,
+                                          description="λ (damping)", readout_format=".3g",
+                                          **slider),
+        "sigma": widgets.FloatSlider(value=sigma, min=0.0, max=2.0, step=0.05,
+                                     description="σ (noise)", **slider),
+        "seed": widgets.IntSlider(value=seed, min=0, max=20, description="noise seed", **slider),
+        "w1": widgets.FloatSlider(value=start[0], min=-2.5, max=2.5, step=0.05,
+                                  description="start w1", **slider),
+        "w2": widgets.FloatSlider(value=start[1], min=-2.5, max=2.5, step=0.05,
+                                  description="start w2", **slider),
+        "steps": widgets.IntSlider(value=steps, min=1, max=300, description="steps", **slider),
+    }
+    image = widgets.Image(format="png")
+    readout = widgets.HTML()
+
+    def update(_change: object = None) -> None:
+        v = {name: control.value for name, control in controls.items()}
+        explorer.explore(view, method=v["method"], eta=v["eta"], alpha=v["alpha"],
+                         damping=v["damping"], sigma=v["sigma"], seed=v["seed"],
+                         start=(v["w1"], v["w2"]), steps=v["steps"])
+        image.value = view.render_png()
+        readout.value = f"<pre>{html.escape(view.readout)}</pre>"
+
+    for control in controls.values():
+        control.observe(update, names="value")
+    update()
+    names = list(controls)
+    columns = [widgets.VBox([controls[n] for n in names[i:i + 3]]) for i in range(0, 9, 3)]
+    return widgets.VBox([widgets.HBox(columns), image, readout])
+
+
+def scaling_issue(w: tuple[float, float] = (0.5, 0.5), c: float = 2.0,
+                  eta: float = 0.1) -> widgets.interactive:
+    """Log-slider for the scale factor c redrawing :func:`plots.plot_scaling_step`."""
+
+    def draw(c: float, eta: float) -> None:
+        plots.plot_scaling_step(tiny.BACKPROP_TINY, np.asarray(w, dtype=float), c, eta)
+        plt.show()
+
+    return widgets.interactive(
+        draw,
+        c=widgets.FloatLogSlider(value=c, base=2, min=-3, max=3, step=0.05, description="c",
+                                 readout_format=".3g"),
+        eta=widgets.FloatSlider(value=eta, min=0.01, max=0.3, step=0.01, description="η"))
+
+
+def signal_propagation(x: np.ndarray, y: np.ndarray, *, width: int = 128, depth: int = 20,
+                       gain: float = 1.2, seed: int = 0) -> widgets.interactive:
+    """Sliders for depth and He gain g (σ² = g²/fan_in) redrawing ``plots.plot_signal_profiles``.
+
+    Each redraw builds ``signal.deep_mlp`` (ReLU, ``width`` units per hidden layer), draws the
+    weights with ``init.he_normal(gain=g)`` from ``numpy.random.default_rng(seed)`` and
+    propagates the batch (x, y). Per layer the mean square is multiplied by g²/2: flat at √2.
+    """
+    from lecture_utils import init, signal  # torch is imported only when the widget is used
+
+    def draw(depth: int, gain: float) -> None:
+        net = signal.deep_mlp(x.shape[1], width, depth, int(np.max(y)) + 1)
+        init.initialise(net, "he_normal", rng=np.random.default_rng(seed), gain=gain)
+        label = f"He normal, gain {gain:.2f}: factor g²/2 = {gain**2 / 2:.2f} per layer"
+        plots.plot_signal_profiles({label: signal.profile(net, x, y)},
+                                   title=f"depth {depth}, width {width}")
+        plt.show()
+
+    return widgets.interactive(
+        draw,
+        depth=widgets.IntSlider(value=depth, min=1, max=50, description="depth"),
+        gain=widgets.FloatSlider(value=gain, min=0.5, max=2.5, step=0.02, description="gain g",
+                                 readout_format=".2f"))
+
+
+def optimizer_comparison_figure(model: nn.Module, x: np.ndarray, y: np.ndarray,
+                                x_val: np.ndarray, y_val: np.ndarray, *,
+                                names: Sequence[str] = ("SGD", "Momentum", "Adam"),
+                                lr_scale: float = 1.0, batch_size: int = 100, epochs: int = 1,
+                                seed: int = 0) -> Figure:
+    """Train a copy of ``model`` per optimiser and draw :func:`plots.plot_learning_curves`.
+
+    Every run starts from the weights of ``model`` and sees the same batches (``seed``);
+    optimiser ``name`` uses η = ``lr_scale`` × ``torch_training.DEFAULT_LR[name]``. The losses
+    and validation accuracies are measured five times per epoch.
+    """
+    from lecture_utils import torch_training  # imports torch only when used
+
+    if not names:
+        raise ValueError("names must list at least one optimiser, e.g. ('SGD', 'Adam')")
+    factories = torch_training.torch_optimizers(names, lr_scale=lr_scale)
+    steps_per_epoch = -(-len(x) // batch_size)
+    runs = torch_training.train_many(model, factories, x, y, epochs=epochs,
+                                     batch_size=batch_size, seed=seed, x_val=x_val,
+                                     y_val=y_val, eval_every=max(1, steps_per_epoch // 5))
+    histories = {f"{name} (η = {factories[name].keywords['lr']:.3g})": run.history
+                 for name, run in runs.items()}
+    fig = plots.plot_learning_curves(histories, steps_per_epoch)
+    fig.suptitle(f"{len(x):,} training images, B = {batch_size}: same initial weights and "
+                 f"batches for every optimiser")
+    return fig
+
+
+def optimizer_comparison(model: nn.Module, x: np.ndarray, y: np.ndarray, x_val: np.ndarray,
+                         y_val: np.ndarray) -> widgets.VBox:
+    """Choose optimisers, η scale, B and epochs; **Run** draws :func:`optimizer_comparison_figure`.
+
+    Training takes seconds, so nothing runs on a slider move, only on the button.
+    """
+    from lecture_utils.torch_training import LECTURE_OPTIMIZERS
+
+    names = widgets.SelectMultiple(options=list(LECTURE_OPTIMIZERS),
+                                   value=("SGD", "Momentum", "Adam"), rows=7,
+                                   description="optimisers")
+    lr_scale = widgets.FloatLogSlider(value=1.0, base=10, min=-2, max=1, step=0.25,
+                                      description="η / default", readout_format=".3g")
+    batch_size = widgets.SelectionSlider(options=[10, 20, 50, 100, 200, 500, 1000], value=100,
+                                         description="batch B")
+    epochs = widgets.IntSlider(value=1, min=1, max=5, description="epochs")
+    run = widgets.Button(description="Run", button_style="primary", icon="play")
+    status = widgets.Label("Choose, then press Run (training takes a few seconds).")
+    out = widgets.Output()
+
+    def on_click(_: widgets.Button) -> None:
+        run.disabled, status.value = True, "training ..."
+        try:
+            with out:
+                out.clear_output(wait=True)
+                optimizer_comparison_figure(model, x, y, x_val, y_val, names=names.value,
+                                            lr_scale=lr_scale.value,
+                                            batch_size=batch_size.value, epochs=epochs.value)
+                plt.show()
+            status.value = "done."
+        except ValueError as err:
+            status.value = f"cannot run: {err}"
+        finally:
+            run.disabled = False
+
+    run.on_click(on_click)
+    controls = widgets.VBox([lr_scale, batch_size, epochs, widgets.HBox([run, status])])
+    return widgets.VBox([widgets.HBox([names, controls]), out])
