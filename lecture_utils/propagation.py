@@ -1,0 +1,217 @@
+"""Forward activations and back-propagated gradients, layer by layer, in a deep net (notebook 07).
+
+Slides "Exponential growth/decay forward" and "... backward": given the ReLU indicators the
+network is linear, y = Σ 1(h⁽²⁾>0) 1(h⁽¹⁾>0) W⁽³⁾W⁽²⁾W⁽¹⁾x, so signals are multiplied by
+roughly the same factor in every layer. Network (``deep_mlp``): z_l = W_l h_{l−1} + b_l,
+h_l = φ(z_l) for the hidden layers l = 1..L, logits z_{L+1} = W_{L+1} h_L, cross-entropy C.
+
+Mean-field prediction for ReLU, zero biases, W_l,ij iid with mean 0 and variance σ_l²
+(large width; the ReLU pattern treated as independent of the weights above it):
+
+- forward:  E[z_1²] = σ_1²·Σ_j E[x_j²];  E[z_l²] = σ_l²·fan_in_l·E[h_{l−1}²] and
+  E[h²] = E[z²]/2 (z symmetric), so E[z_l²] = (σ_l²·fan_in_l / 2)·E[z_{l−1}²];
+  std(h_l) = √(E[z_l²]·(1/2 − 1/(2π))) since E[relu(z)] = σ/√(2π) for z ~ N(0, σ²).
+- backward: δ_l = ∂C/∂z_l = (W_{l+1}ᵀ δ_{l+1}) ⊙ 1(z_l > 0), so
+  E[δ_l²] = (σ_{l+1}²·fan_out_{l+1} / 2)·E[δ_{l+1}²].
+
+Each layer multiplies the MEAN SQUARE by σ²·fan/2 (the std by its square root): flat for
+He's σ² = 2/fan_in (square layers), exponential growth or decay otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import torch
+from torch import nn
+
+__all__ = [
+    "Profile",
+    "Signals",
+    "deep_mlp",
+    "fitted_factor",
+    "layer_factor",
+    "profile",
+    "propagate",
+    "relu_backward_prediction",
+    "relu_forward_prediction",
+]
+
+#: Var(relu(z)) / E[z²] for z ~ N(0, σ²): E[relu(z)²] − E[relu(z)]² = σ²/2 − σ²/(2π).
+RELU_VAR_FRACTION = 0.5 - 1.0 / (2.0 * math.pi)
+
+_ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh}
+
+
+def deep_mlp(n_in: int, width: int, depth: int, n_out: int, *,
+             activation: Literal["relu", "tanh"] = "relu",
+             dtype: torch.dtype = torch.float64) -> nn.Sequential:
+    """``depth`` hidden layers of ``width`` units: Linear, φ, ..., Linear, φ, Linear (logits).
+
+    Weights keep torch's default initialisation; re-draw them with ``initialisers.initialise``.
+    """
+    for name, value in (("n_in", n_in), ("width", width), ("depth", depth), ("n_out", n_out)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    if activation not in _ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
+    layers: list[nn.Module] = []
+    for fan_in in [n_in] + [width] * (depth - 1):
+        layers += [nn.Linear(fan_in, width), _ACTIVATIONS[activation]()]
+    layers.append(nn.Linear(width, n_out))
+    return nn.Sequential(*layers).to(dtype)
+
+
+def _linear_layers(model: nn.Sequential) -> list[nn.Linear]:
+    """The Linear layers of a Linear, φ, Linear, φ, ..., Linear stack (checked)."""
+    if not isinstance(model, nn.Sequential) or len(model) % 2 != 1:
+        raise ValueError("model must be an nn.Sequential of Linear, activation, ..., Linear "
+                         "(as built by deep_mlp)")
+    linears = list(model[::2])
+    if not all(isinstance(m, nn.Linear) for m in linears):
+        raise ValueError("model must alternate nn.Linear and activation modules, starting and "
+                         "ending with nn.Linear")
+    return linears
+
+
+@dataclass(frozen=True)
+class Signals:
+    """Per-layer tensors of one forward/backward pass (hidden layers l = 1..L).
+
+    ``post[l−1]`` = h_l (after φ), ``pre[l−1]`` = z_l, ``delta[l−1]`` = ∂C/∂z_l, and
+    ``weight_grad[l−1]`` = ∂C/∂W_l; the output layer's z_{L+1}, δ_{L+1} are ``logits`` and
+    ``delta_out``. C is the mean cross-entropy over the batch.
+    """
+
+    pre: list[torch.Tensor]
+    post: list[torch.Tensor]
+    delta: list[torch.Tensor]
+    weight_grad: list[torch.Tensor]
+    logits: torch.Tensor
+    delta_out: torch.Tensor
+    loss: float
+
+    @property
+    def forward_std(self) -> np.ndarray:
+        """std(h_l) over the batch and the units, l = 1..L."""
+        return np.array([float(h.std()) for h in self.post])
+
+    @property
+    def backward_rms(self) -> np.ndarray:
+        """Root mean square of the back-propagated gradient δ_l = ∂C/∂z_l, l = 1..L."""
+        return np.array([float(d.square().mean().sqrt()) for d in self.delta])
+
+    @property
+    def weight_grad_norm(self) -> np.ndarray:
+        """Frobenius norm ‖∂C/∂W_l‖, l = 1..L."""
+        return np.array([float(g.norm()) for g in self.weight_grad])
+
+
+def propagate(model: nn.Sequential, x: np.ndarray | torch.Tensor,
+              y: np.ndarray | torch.Tensor) -> Signals:
+    """Run ``model`` on (x, y), back-propagate the mean cross-entropy, keep every layer.
+
+    The parameters' ``.grad`` are overwritten (they hold ∂C/∂θ afterwards).
+    """
+    linears = _linear_layers(model)
+    param = linears[0].weight
+    h = torch.as_tensor(x, dtype=param.dtype)
+    target = torch.as_tensor(y, dtype=torch.long)
+    if h.ndim != 2 or h.shape[1] != linears[0].in_features:
+        raise ValueError(f"x must have shape (batch, {linears[0].in_features}), got "
+                         f"{tuple(h.shape)}")
+    pre, post = [], []
+    for i, module in enumerate(model):
+        h = module(h)
+        if isinstance(module, nn.Linear) and i < len(model) - 1:
+            h.retain_grad()
+            pre.append(h)
+        elif not isinstance(module, nn.Linear):
+            post.append(h)
+    h.retain_grad()
+    model.zero_grad(set_to_none=True)
+    loss = nn.functional.cross_entropy(h, target)
+    loss.backward()
+    return Signals(pre=[z.detach() for z in pre], post=[a.detach() for a in post],
+                   delta=[z.grad for z in pre],
+                   weight_grad=[m.weight.grad.detach().clone() for m in linears[:-1]],
+                   logits=h.detach(), delta_out=h.grad, loss=float(loss.detach()))
+
+
+def layer_factor(weight_variance: float, fan: int) -> float:
+    """Per-layer factor of the mean square in a ReLU net: σ²·fan/2 (fan_in fwd, fan_out bwd)."""
+    if not weight_variance > 0:
+        raise ValueError(f"weight_variance must be > 0, got {weight_variance}")
+    if fan < 1:
+        raise ValueError(f"fan must be >= 1, got {fan}")
+    return weight_variance * fan / 2.0
+
+
+def _mean_square(layer: nn.Linear) -> float:
+    """σ² estimated by the mean of W_ij² of this layer's weights."""
+    return float(layer.weight.detach().double().square().mean())
+
+
+def relu_forward_prediction(model: nn.Sequential, x: np.ndarray | torch.Tensor) -> np.ndarray:
+    """Predicted std(h_l), l = 1..L, from the weights' mean square σ_l² and the input x.
+
+    E[z_1²] = σ_1²·mean_n ‖x_n‖²; E[z_l²] = layer_factor(σ_l², fan_in_l)·E[z_{l−1}²];
+    std(h_l) = √(E[z_l²]·(1/2 − 1/(2π))). Zero biases assumed.
+    """
+    linears = _linear_layers(model)[:-1]
+    x = torch.as_tensor(x, dtype=torch.float64)
+    ms = _mean_square(linears[0]) * float(x.square().sum(1).mean())
+    out = [ms]
+    for layer in linears[1:]:
+        ms *= layer_factor(_mean_square(layer), layer.in_features)
+        out.append(ms)
+    return np.sqrt(np.array(out) * RELU_VAR_FRACTION)
+
+
+def relu_backward_prediction(model: nn.Sequential, delta_out_rms: float) -> np.ndarray:
+    """Predicted rms(δ_l), l = 1..L, from rms(δ_{L+1}) at the logits, going down.
+
+    E[δ_l²] = layer_factor(σ_{l+1}², fan_out_{l+1})·E[δ_{l+1}²]. Zero biases assumed.
+    """
+    linears = _linear_layers(model)
+    ms = float(delta_out_rms) ** 2
+    out = []
+    for layer in reversed(linears[1:]):
+        ms *= layer_factor(_mean_square(layer), layer.out_features)
+        out.append(ms)
+    return np.sqrt(np.array(out[::-1]))
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Measured and predicted per-layer signal sizes of one network (hidden layers l = 1..L)."""
+
+    forward_std: np.ndarray
+    forward_predicted: np.ndarray
+    backward_rms: np.ndarray
+    backward_predicted: np.ndarray
+    weight_grad_norm: np.ndarray
+
+
+def profile(model: nn.Sequential, x: np.ndarray | torch.Tensor,
+            y: np.ndarray | torch.Tensor) -> Profile:
+    """:func:`propagate` the batch and pair the measurements with the ReLU predictions."""
+    s = propagate(model, x, y)
+    top = float(s.delta_out.square().mean().sqrt())
+    return Profile(forward_std=s.forward_std,
+                   forward_predicted=relu_forward_prediction(model, x),
+                   backward_rms=s.backward_rms,
+                   backward_predicted=relu_backward_prediction(model, top),
+                   weight_grad_norm=s.weight_grad_norm)
+
+
+def fitted_factor(values: np.ndarray) -> float:
+    """Per-layer factor r of a geometric profile v_l ≈ v_1·r^(l−1): 10^(slope of log10 v_l)."""
+    v = np.asarray(values, dtype=float)
+    if v.ndim != 1 or v.size < 2 or not np.all(v > 0):
+        raise ValueError(f"values must be a 1-D array of >= 2 positive numbers, got {v!r}")
+    slope = np.polyfit(np.arange(v.size), np.log10(v), 1)[0]
+    return float(10.0**slope)
