@@ -5,6 +5,7 @@ Pure functions: data in, matplotlib ``Figure``/``Axes`` out, so tests can call t
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -17,11 +18,11 @@ from lecture_utils import likelihood
 from lecture_utils.optimizers import Cost
 from lecture_utils.tiny import BackpropTinyExample, grid
 
-if TYPE_CHECKING:  # plots does not import torch; signal does
+if TYPE_CHECKING:  # plots does not import torch; propagation does
     from collections.abc import Callable
 
     from lecture_utils.gradient_noise import GradientNoise
-    from lecture_utils.signal import Profile
+    from lecture_utils.propagation import Profile
     from lecture_utils.torch_training import History
 
 STYLE = {
@@ -74,6 +75,31 @@ def plot_cross_entropy_decomposition(p: float, q: float) -> Figure:
     ax.axvline(p, color="k", ls="--", lw=1, label="Q = P (minimum)")
     ax.set(xlim=(0, 1), ylim=(0, 2.5), xlabel="Q(y = 1)", ylabel="nats",
            title=f"{values[2]:.3f} = {values[0]:.3f} + {values[1]:.3f}  (E_P[−log Q] = H + KL)")
+    ax.legend(loc="upper center")
+    return fig
+
+
+def plot_gradient_step_1d(eta: float, theta0: float = 1.0, steps: int = 4) -> Figure:
+    """Gradient descent θ ← θ − η·2θ on C(θ) = θ² from ``theta0``: the first ``steps`` steps.
+
+    Slide "Gradient descent" in one dimension: each step multiplies θ by (1 − 2η), so it
+    converges for 0 < η < 1, lands on the minimum at η = ½ and overshoots for η > ½.
+    """
+    if not eta > 0:
+        raise ValueError(f"eta must be > 0, got {eta}")
+    if steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
+    thetas = theta0 * (1 - 2 * eta) ** np.arange(steps + 1)
+    grid_ = np.linspace(-1.5 * abs(theta0), 1.5 * abs(theta0), 200)
+    fig, ax = plt.subplots(figsize=(5.5, 3.4), layout="constrained")
+    ax.plot(grid_, grid_**2, label="C(θ) = θ²")
+    for a, b in itertools.pairwise(thetas):
+        ax.annotate("", xy=(b, b**2), xytext=(a, a**2),
+                    arrowprops={"arrowstyle": "->", "color": "C3"})
+    ax.plot(thetas, thetas**2, "o", color="C3",
+            label=f"{steps} steps, η = {eta:.2f}: θ ×= 1 − 2η = {1 - 2 * eta:+.2f}")
+    ax.set(xlabel="θ", ylabel="C(θ)", title="Gradient descent on C(θ) = θ²",
+           xlim=(grid_[0], grid_[-1]), ylim=(-0.1 * theta0**2, 2.4 * theta0**2))
     ax.legend(loc="upper center")
     return fig
 
@@ -236,12 +262,12 @@ def plot_scaling_step(cost: BackpropTinyExample, w: np.ndarray, c: float, eta: f
 def plot_signal_profiles(profiles: Mapping[str, Profile], *, title: str | None = None) -> Figure:
     """Per-layer std of the activations h_l (left) and rms of δ_l = ∂C/∂z_l (right), log axis.
 
-    One colour per network in ``profiles`` (label -> ``signal.Profile``): measured values as
+    One colour per network in ``profiles`` (label -> ``propagation.Profile``): measured values as
     solid lines with dots, the ReLU mean-field prediction (factor σ²·fan/2 per layer in the
     mean square) dashed. Slides "Exponential growth/decay forward" and "... backward".
     """
     if not profiles:
-        raise ValueError("profiles must map at least one label to a signal.Profile")
+        raise ValueError("profiles must map at least one label to a propagation.Profile")
     fig, (fwd, bwd) = plt.subplots(1, 2, figsize=(11.0, 4.2), layout="constrained")
     for i, (label, p) in enumerate(profiles.items()):
         layers = np.arange(1, len(p.forward_std) + 1)

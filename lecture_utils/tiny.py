@@ -15,9 +15,12 @@ tiny example" (:class:`BackpropTinyExample`, the scaling issue).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = [
     "BACKPROP_TINY",
@@ -119,6 +122,12 @@ class TinyExampleI:
         _, h2 = self.forward(w)
         return (self.y - h2) ** 2
 
+    def torch_value(self, w: torch.Tensor) -> torch.Tensor:
+        """C = (y − w2·relu(w1·x))² with torch operations (last axis: w1, w2), for autograd."""
+        import torch
+
+        return (self.y - w[..., 1] * torch.relu(w[..., 0] * self.x)) ** 2
+
     def grad(self, w: np.ndarray) -> np.ndarray:
         """Corrected derivatives: ∂C/∂w1 = −2(y − h2)·w2·1(w1·x > 0)·x, ∂C/∂w2 = −2(y − h2)·h1."""
         _, w2 = _as_weights(w)
@@ -171,6 +180,11 @@ class LinearChainCost:
     def value(self, w: np.ndarray) -> np.ndarray:
         """C = (w1·w2·x − y)² + decay·(w1² + w2²)."""
         w1, w2 = _as_weights(w)
+        return (w1 * w2 * self.x - self.y) ** 2 + self.decay * (w1**2 + w2**2)
+
+    def torch_value(self, w: torch.Tensor) -> torch.Tensor:
+        """C = (w1·w2·x − y)² + decay·(w1² + w2²) with torch operations, for autograd checks."""
+        w1, w2 = w[..., 0], w[..., 1]
         return (w1 * w2 * self.x - self.y) ** 2 + self.decay * (w1**2 + w2**2)
 
     def grad(self, w: np.ndarray) -> np.ndarray:

@@ -34,6 +34,17 @@ def cross_entropy_decomposition(p: float = 0.3, q: float = 0.7) -> widgets.inter
     return widgets.interactive(draw, q=slider)
 
 
+def gradient_step_1d(eta: float = 0.25) -> widgets.interactive:
+    """Slider for η redrawing :func:`plots.plot_gradient_step_1d` (notebook 00's widget check)."""
+
+    def draw(eta: float) -> None:
+        plots.plot_gradient_step_1d(eta)
+        plt.show()
+
+    slider = widgets.FloatSlider(value=eta, min=0.05, max=1.05, step=0.05, description="η")
+    return widgets.interactive(draw, eta=slider)
+
+
 def optimizer_explorer(view: explorer.ExplorerView | None = None, *, method: str = "gd",
                        eta: float = 0.25, alpha: float = 0.9, damping: float = 1.0,
                        sigma: float = 0.0, start: tuple[float, float] = (0.5, 1.5),
@@ -104,17 +115,20 @@ def signal_propagation(x: np.ndarray, y: np.ndarray, *, width: int = 128, depth:
                        gain: float = 1.2, seed: int = 0) -> widgets.interactive:
     """Sliders for depth and He gain g (σ² = g²/fan_in) redrawing ``plots.plot_signal_profiles``.
 
-    Each redraw builds ``signal.deep_mlp`` (ReLU, ``width`` units per hidden layer), draws the
-    weights with ``init.he_normal(gain=g)`` from ``numpy.random.default_rng(seed)`` and
+    Each redraw builds ``propagation.deep_mlp`` (ReLU, ``width`` units per hidden layer), draws the
+    weights with ``initialisers.he_normal(gain=g)`` from ``numpy.random.default_rng(seed)`` and
     propagates the batch (x, y). Per layer the mean square is multiplied by g²/2: flat at √2.
     """
-    from lecture_utils import init, signal  # torch is imported only when the widget is used
+    from lecture_utils import (  # torch is imported only when the widget is used
+        initialisers,
+        propagation,
+    )
 
     def draw(depth: int, gain: float) -> None:
-        net = signal.deep_mlp(x.shape[1], width, depth, int(np.max(y)) + 1)
-        init.initialise(net, "he_normal", rng=np.random.default_rng(seed), gain=gain)
+        net = propagation.deep_mlp(x.shape[1], width, depth, int(np.max(y)) + 1)
+        initialisers.initialise(net, "he_normal", rng=np.random.default_rng(seed), gain=gain)
         label = f"He normal, gain {gain:.2f}: factor g²/2 = {gain**2 / 2:.2f} per layer"
-        plots.plot_signal_profiles({label: signal.profile(net, x, y)},
+        plots.plot_signal_profiles({label: propagation.profile(net, x, y)},
                                    title=f"depth {depth}, width {width}")
         plt.show()
 

@@ -168,3 +168,13 @@ def test_plot_scaling_step_and_widget() -> None:
     plt.close("all")
     w = widgets.scaling_issue(c=2.0, eta=0.1)
     assert w.children[0].value == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize(("cost", "make_torch"), COSTS, ids=repr)
+def test_torch_value_matches_value_and_reference(cost, make_torch) -> None:
+    w = np.random.default_rng(3).normal(size=(5, 2))
+    wt = torch.tensor(w, dtype=torch.float64)
+    np.testing.assert_allclose(cost.torch_value(wt).numpy(), cost.value(w), rtol=1e-12)
+    for row in wt:
+        reference = float(make_torch(cost)(row))
+        assert float(cost.torch_value(row)) == pytest.approx(reference, rel=1e-12)

@@ -1,0 +1,30 @@
+"""plots.plot_gradient_step_1d and its widget (notebook 00)."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from lecture_utils import plots, widgets
+
+
+@pytest.mark.parametrize(("eta", "factor"), [(0.25, 0.5), (0.5, 0.0), (0.75, -0.5), (1.05, -1.1)])
+def test_iterates_follow_one_minus_two_eta(eta: float, factor: float) -> None:
+    fig = plots.plot_gradient_step_1d(eta, theta0=1.0, steps=3)
+    ax = fig.axes[0]
+    points = ax.lines[1].get_xdata()
+    np.testing.assert_allclose(points, factor ** np.arange(4), atol=1e-12)
+    assert ax.get_title() and ax.get_xlabel() == "θ" and ax.get_legend() is not None
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [({"eta": 0.0}, "eta must be > 0"),
+                                                  ({"eta": 0.1, "steps": 0}, "steps must be")])
+def test_bad_arguments(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        plots.plot_gradient_step_1d(**kwargs)
+
+
+def test_widget_builds() -> None:
+    w = widgets.gradient_step_1d(0.3)
+    assert w.children[0].value == pytest.approx(0.3)
+    plt.close("all")
