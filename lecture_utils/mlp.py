@@ -1,0 +1,390 @@
+"""A feed-forward network with backpropagation written by hand in numpy, and its torch twin.
+
+The model of slide "Exponential growth/decay forward", for any list of layer sizes::
+
+    h(1) = relu(W(1) x + b(1)),  ...,  h(L-1) = relu(W(L-1) h(L-2) + b(L-1)),
+    y = softmax(W(L) h(L-1) + b(L)),      W(l) of shape (n_l, n_{l-1}).
+
+Batched, one example per row: ``H(l) = relu(H(l-1) @ W(l).T + b(l))``; the same layout as
+``torch.nn.Linear`` (``weight`` is ``W``), so weights move between the two without transposes.
+The backward pass is the recursion of slide "Backpropagation - dynamic programming"::
+
+    dC/dh(l) = sum_i dC/da_i(l+1) da_i(l+1)/dh(l) = delta(l+1) @ W(l+1),
+    delta(l) = dC/da(l) = dC/dh(l) * 1(h(l) > 0)              (through the ReLU),
+    dC/dW(l) = delta(l).T @ h(l-1),   dC/db(l) = sum_n delta(l)
+
+started by the fused softmax-cross-entropy gradient ``delta(L) = (softmax(z) - y) / N``.
+
+Speed: float32 by default, activations and gradients live in buffers allocated once per
+batch size, every product is one BLAS call writing into its buffer (``np.matmul(..., out=)``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
+
+from lecture_utils.functions import cross_entropy, log_softmax, softmax
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = ["MLP"]
+
+Init = Literal["he", "glorot"]
+_FORMAT = 1  # version of the .npz layout written by MLP.save
+
+
+def _check_sizes(sizes: Sequence[int]) -> tuple[int, ...]:
+    if isinstance(sizes, str | bytes) or not isinstance(sizes, Sequence):
+        raise TypeError(f"sizes must be a sequence of ints such as [784, 256, 10], got {sizes!r}")
+    if len(sizes) < 2:
+        raise ValueError(f"sizes must list at least an input and an output size, got {list(sizes)}")
+    out = []
+    for i, n in enumerate(sizes):
+        if isinstance(n, bool) or not isinstance(n, int | np.integer):
+            raise TypeError(f"sizes[{i}] must be an int, got {n!r}")
+        if n < 1:
+            raise ValueError(f"sizes[{i}] must be >= 1, got {n}")
+        out.append(int(n))
+    return tuple(out)
+
+
+def _check_dtype(dtype: DTypeLike) -> np.dtype:
+    dt = np.dtype(dtype)
+    if dt not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64, got {dt}")
+    return dt
+
+
+class MLP:
+    """Feed-forward ReLU network with a softmax output; backprop written by hand.
+
+    Parameters
+    ----------
+    sizes
+        Layer widths ``[n_0, n_1, ..., n_L]``: input, hidden layers, classes
+        (``[784, 256, 256, 10]``).
+    rng
+        ``numpy.random.Generator`` or seed for the initial weights.
+    dtype
+        ``float32`` (fast, default) or ``float64`` (gradient checks).
+    init
+        ``"he"``: ``W_ij ~ N(0, 2 / n_in)`` (keeps the ReLU signal's scale, He et al. 2015);
+        ``"glorot"``: ``W_ij ~ U(-a, a)``, ``a = sqrt(6 / (n_in + n_out))`` (Glorot & Bengio 2010).
+        Biases start at 0.
+
+    Attributes
+    ----------
+    params
+        ``[W1, b1, W2, b2, ...]``, ``W(l)`` of shape ``(n_l, n_{l-1})``; optimisers update them
+        in place.
+    names
+        ``["W1", "b1", "W2", "b2", ...]``.
+    grads
+        Buffers of the same shapes that ``backward`` fills (like torch's ``.grad``): the list
+        ``backward`` returns is this one and is overwritten by the next call; copy to keep it.
+    """
+
+    def __init__(self, sizes: Sequence[int], *, rng: np.random.Generator | int = 0,
+                 dtype: DTypeLike = np.float32, init: Init = "he") -> None:
+        self.sizes = _check_sizes(sizes)
+        self.dtype = _check_dtype(dtype)
+        if init not in ("he", "glorot"):
+            raise ValueError(f"init must be 'he' or 'glorot', got {init!r}")
+        if not isinstance(rng, np.random.Generator):
+            rng = np.random.default_rng(rng)
+        self.params: list[np.ndarray] = []
+        self.names: list[str] = []
+        for layer, (n_in, n_out) in enumerate(itertools.pairwise(self.sizes), start=1):
+            if init == "he":
+                w = rng.normal(0.0, np.sqrt(2.0 / n_in), size=(n_out, n_in))
+            else:
+                a = np.sqrt(6.0 / (n_in + n_out))
+                w = rng.uniform(-a, a, size=(n_out, n_in))
+            self.params += [w.astype(self.dtype), np.zeros(n_out, dtype=self.dtype)]
+            self.names += [f"W{layer}", f"b{layer}"]
+        self.grads: list[np.ndarray] = [np.zeros_like(p) for p in self.params]
+        self._acts: list[np.ndarray] = []    # per-batch-size buffers: h(1), ..., h(L-1), z(L)
+        self._deltas: list[np.ndarray] = []  # dC/da(l) for the hidden layers
+        self._masks: list[np.ndarray] = []   # 1(h(l) > 0) for the hidden layers
+        self._ones = np.ones(0, dtype=self.dtype)  # sums over the batch as one BLAS call
+        self._cache: list[np.ndarray] | None = None  # [x, h(1), ..., h(L-1), z(L)] of last forward
+
+    # ------------------------------------------------------------------ structure
+    @property
+    def n_layers(self) -> int:
+        """Number of weight layers ``L`` (hidden layers + output layer)."""
+        return len(self.sizes) - 1
+
+    @property
+    def n_params(self) -> int:
+        """Total number of trainable numbers, ``sum_l n_l (n_{l-1} + 1)``."""
+        return sum(p.size for p in self.params)
+
+    @property
+    def weights(self) -> list[np.ndarray]:
+        """The weight matrices ``[W1, W2, ...]`` (the arrays of ``params``, not copies)."""
+        return self.params[0::2]
+
+    @property
+    def activations(self) -> list[np.ndarray]:
+        """What the last ``forward`` stored: ``[x, h(1), ..., h(L-1), z(L)]`` (read-only views)."""
+        if self._cache is None:
+            raise RuntimeError("call forward(x) first: nothing is stored yet")
+        views = [a.view() for a in self._cache]
+        for v in views:
+            v.flags.writeable = False
+        return views
+
+    def __repr__(self) -> str:
+        return (f"MLP(sizes={list(self.sizes)}, dtype={self.dtype.name}, "
+                f"n_params={self.n_params})")
+
+    # ------------------------------------------------------------------ forward / backward
+    def _as_input(self, x: ArrayLike) -> np.ndarray:
+        """``x`` as a C-contiguous ``(N, n_0)`` array of the model's dtype (no copy if it is)."""
+        arr = np.asarray(x)
+        if arr.dtype.kind not in "fiub":
+            raise TypeError(f"x must be a numeric array, got dtype {arr.dtype}")
+        if arr.ndim != 2 or arr.shape[1] != self.sizes[0] or arr.shape[0] == 0:
+            hint = " (flatten images with x.reshape(len(x), -1))" if arr.ndim > 2 else ""
+            raise ValueError(f"x must have shape (N, {self.sizes[0]}) with N >= 1, "
+                             f"got shape {arr.shape}{hint}")
+        return np.ascontiguousarray(arr, dtype=self.dtype)
+
+    def _buffers(self, n: int) -> None:
+        if self._acts and self._acts[0].shape[0] == n:
+            return
+        self._acts = [np.empty((n, m), dtype=self.dtype) for m in self.sizes[1:]]
+        self._deltas = [np.empty((n, m), dtype=self.dtype) for m in self.sizes[1:-1]]
+        self._masks = [np.empty((n, m), dtype=bool) for m in self.sizes[1:-1]]
+        self._ones = np.ones(n, dtype=self.dtype)
+
+    def forward(self, x: ArrayLike) -> np.ndarray:
+        """Logits ``z(L) = W(L) h(L-1) + b(L)`` for a batch ``x`` of shape ``(N, n_0)``.
+
+        Stores ``[x, h(1), ..., h(L-1), z(L)]`` for ``backward`` (the "store intermediate
+        results" of slide "Backpropagation - dynamic programming"). Returns a fresh array.
+        """
+        h = self._as_input(x)
+        self._buffers(h.shape[0])
+        cache = [h]
+        for layer in range(self.n_layers):
+            w, b, out = self.params[2 * layer], self.params[2 * layer + 1], self._acts[layer]
+            np.matmul(h, w.T, out=out)               # a = W h + b, one row per example
+            out += b
+            if layer < self.n_layers - 1:
+                np.maximum(out, 0, out=out)          # h = relu(a)
+            cache.append(out)
+            h = out
+        self._cache = cache
+        return h.copy()
+
+    def _targets(self, y: ArrayLike, n: int) -> np.ndarray:
+        """Integer labels ``(N,)`` or target rows ``(N, K)``, checked against the last batch."""
+        k = self.sizes[-1]
+        arr = np.asarray(y)
+        if arr.shape == (n,):
+            if arr.dtype.kind not in "iu":
+                raise TypeError(f"y of shape ({n},) must hold integer class labels, "
+                                f"got dtype {arr.dtype}")
+            if arr.min() < 0 or arr.max() >= k:
+                raise ValueError(f"y must hold labels in 0..{k - 1}, "
+                                 f"got values in {arr.min()}..{arr.max()}")
+        elif arr.shape == (n, k):
+            if arr.dtype.kind != "f":
+                raise TypeError(f"y of shape ({n}, {k}) must be one-hot floats, "
+                                f"got dtype {arr.dtype}")
+        else:
+            raise ValueError(f"y must have shape ({n},) (labels) or ({n}, {k}) (one-hot) to match "
+                             f"the last forward batch, got shape {arr.shape}")
+        return arr
+
+    def backward(self, y: ArrayLike) -> list[np.ndarray]:
+        """Gradients of the mean cross-entropy of the last ``forward`` batch, in ``params`` order.
+
+        ``y``: integer labels ``(N,)`` or one-hot rows ``(N, K)``. The recursion of slide
+        "Backpropagation - dynamic programming", from the output layer down::
+
+            delta(L) = (softmax(z(L)) - y) / N                  # fused softmax + cross-entropy
+            dC/dW(l) = delta(l).T @ h(l-1),   dC/db(l) = sum over the batch of delta(l)
+            dC/dh(l-1) = delta(l) @ W(l)                        # sum_i dC/da_i(l) da_i(l)/dh(l-1)
+            delta(l-1) = dC/dh(l-1) * 1(h(l-1) > 0)             # through the ReLU
+
+        Returns ``self.grads`` (overwritten by the next call).
+        """
+        return self._backward(y)[1]
+
+    def _backward(self, y: ArrayLike) -> tuple[float, list[np.ndarray]]:
+        """``backward``, also returning the loss ``C`` of the batch (from the same log-softmax)."""
+        if self._cache is None:
+            raise RuntimeError("call forward(x) before backward(y)")
+        cache = self._cache
+        n = cache[0].shape[0]
+        target = self._targets(y, n)
+        log_h = log_softmax(cache[-1])                     # log h(L), h(L) = softmax(z(L))
+        delta = np.exp(log_h)
+        if target.ndim == 1:
+            rows = np.arange(n)
+            loss = -float(np.mean(log_h[rows, target]))    # C = -(1/N) sum_n log h_{n, y_n}
+            delta[rows, target] -= 1
+        else:
+            loss = -float(np.sum(target * log_h)) / n
+            delta -= target
+        delta /= n
+        for layer in reversed(range(self.n_layers)):
+            h_prev = cache[layer]
+            np.matmul(delta.T, h_prev, out=self.grads[2 * layer])   # dC/dW(l)
+            np.matmul(self._ones, delta, out=self.grads[2 * layer + 1])  # dC/db(l) = 1ᵀ delta
+            if layer == 0:
+                break
+            d_prev, mask = self._deltas[layer - 1], self._masks[layer - 1]
+            np.matmul(delta, self.params[2 * layer], out=d_prev)    # dC/dh(l-1)
+            np.greater(h_prev, 0, out=mask)                         # ReLU'(a) = 1(h > 0)
+            np.multiply(d_prev, mask, out=d_prev)
+            delta = d_prev
+        return loss, self.grads
+
+    def loss(self, x: ArrayLike, y: ArrayLike) -> float:
+        """Mean cross-entropy ``C = -(1/N) sum_n log softmax(z_n)_{y_n}`` on a batch."""
+        return float(cross_entropy(self.forward(x), y))
+
+    def loss_and_grads(self, x: ArrayLike, y: ArrayLike) -> tuple[float, list[np.ndarray]]:
+        """``(C, [dC/dW1, dC/db1, ...])`` on the batch ``(x, y)``: forward, then backward.
+
+        The gradient list is ``self.grads``, overwritten by the next call (copy to keep it).
+        """
+        self.forward(x)
+        return self._backward(y)
+
+    def autograd_loss_and_grads(self, x: ArrayLike, y: ArrayLike
+                                ) -> tuple[float, list[np.ndarray]]:
+        """The reference for ``loss_and_grads``: the same loss and gradients by torch autograd.
+
+        Runs ``to_torch()`` with ``F.cross_entropy`` (labels) or ``-(y * log_softmax).sum(1)
+        .mean()`` (one-hot rows) in the model's dtype; returns numpy arrays in ``params`` order.
+        """
+        import torch
+
+        xt = torch.from_numpy(self._as_input(x))
+        target = torch.from_numpy(self._targets(y, xt.shape[0]))
+        net = self.to_torch()
+        logits = net(xt)
+        if target.ndim == 1:
+            loss = torch.nn.functional.cross_entropy(logits, target)
+        else:
+            log_p = torch.log_softmax(logits, dim=1)
+            loss = -(target.to(log_p.dtype) * log_p).sum(dim=1).mean()
+        loss.backward()
+        return loss.item(), [p.grad.numpy() for p in net.parameters()]
+
+    # ------------------------------------------------------------------ evaluation
+    def predict_proba(self, x: ArrayLike, batch_size: int = 10_000) -> np.ndarray:
+        """Class probabilities ``softmax(z(L))`` of shape ``(N, K)``, computed in chunks."""
+        arr = self._as_input(x)
+        return np.concatenate([softmax(self.forward(arr[i:i + batch_size]))
+                               for i in range(0, len(arr), batch_size)])
+
+    def predict(self, x: ArrayLike, batch_size: int = 10_000) -> np.ndarray:
+        """Most probable class ``argmax_k z_k`` for each row of ``x``."""
+        arr = self._as_input(x)
+        return np.concatenate([self.forward(arr[i:i + batch_size]).argmax(axis=1)
+                               for i in range(0, len(arr), batch_size)])
+
+    def accuracy(self, x: ArrayLike, y: ArrayLike) -> float:
+        """Fraction of rows of ``x`` whose predicted class equals the label ``y``."""
+        labels = np.asarray(y)
+        if labels.shape != (len(x),):
+            raise ValueError(f"y must hold one label per row of x, shape ({len(x)},), "
+                             f"got shape {labels.shape}")
+        return float(np.mean(self.predict(x) == labels))
+
+    # ------------------------------------------------------------------ state, torch, files
+    def load_state(self, params: Sequence[ArrayLike]) -> MLP:
+        """Copy ``params`` (``[W1, b1, ...]``, same shapes) into this model in place; returns it."""
+        if len(params) != len(self.params):
+            raise ValueError(f"params must hold {len(self.params)} arrays "
+                             f"({', '.join(self.names)}), got {len(params)}")
+        new = [np.asarray(p) for p in params]
+        for name, p, q in zip(self.names, self.params, new, strict=True):
+            if q.shape != p.shape:
+                raise ValueError(f"{name} must have shape {p.shape}, got {q.shape}")
+        for p, q in zip(self.params, new, strict=True):
+            np.copyto(p, q, casting="same_kind")
+        return self
+
+    def copy(self) -> MLP:
+        """An independent copy (same sizes, dtype and weights)."""
+        return MLP(self.sizes, dtype=self.dtype).load_state(self.params)
+
+    def to_torch(self) -> torch.nn.Sequential:
+        """The same network in torch: ``Linear, ReLU, ..., Linear`` with copies of the weights.
+
+        ``torch.nn.Linear`` computes ``x @ weight.T + bias``, so ``weight`` is ``W(l)`` as is;
+        the dtype is the model's. The softmax lives in the loss (``F.cross_entropy``), as here.
+        """
+        import torch
+
+        layers: list[torch.nn.Module] = []
+        for layer, (n_in, n_out) in enumerate(itertools.pairwise(self.sizes)):
+            lin = torch.nn.Linear(n_in, n_out, dtype=getattr(torch, self.dtype.name))
+            with torch.no_grad():
+                lin.weight.copy_(torch.from_numpy(self.params[2 * layer]))
+                lin.bias.copy_(torch.from_numpy(self.params[2 * layer + 1]))
+            layers.append(lin)
+            if layer < self.n_layers - 1:
+                layers.append(torch.nn.ReLU())
+        return torch.nn.Sequential(*layers)
+
+    @classmethod
+    def from_torch(cls, net: torch.nn.Module) -> MLP:
+        """The numpy model with the weights of ``net`` (``Linear`` layers with ``ReLU`` between)."""
+        import torch
+
+        modules = list(net.children()) if isinstance(net, torch.nn.Sequential) else [net]
+        linears = [m for m in modules if isinstance(m, torch.nn.Linear)]
+        expected = [torch.nn.Linear, torch.nn.ReLU] * (len(linears) - 1) + [torch.nn.Linear]
+        if not linears or [type(m) for m in modules] != expected:
+            raise ValueError("net must be torch.nn.Sequential(Linear, ReLU, ..., Linear), got "
+                             + ", ".join(type(m).__name__ for m in modules))
+        if any(m.bias is None for m in linears):
+            raise ValueError("every Linear layer of net must have a bias")
+        sizes = [linears[0].in_features] + [m.out_features for m in linears]
+        for i, (a, b) in enumerate(itertools.pairwise(linears)):
+            if a.out_features != b.in_features:
+                raise ValueError(f"Linear layers {i} and {i + 1} do not connect: "
+                                 f"{a.out_features} outputs into {b.in_features} inputs")
+        dtype = str(linears[0].weight.dtype).removeprefix("torch.")
+        params = [t.detach().cpu().numpy() for m in linears for t in (m.weight, m.bias)]
+        return cls(sizes, dtype=dtype).load_state(params)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write sizes and weights to the ``.npz`` file ``path`` (exactly that name; plain
+        arrays only, so ``np.load(path, allow_pickle=False)`` reads it)."""
+        with open(path, "wb") as f:
+            np.savez(f, format=np.array(_FORMAT), sizes=np.array(self.sizes, dtype=np.int64),
+                     **dict(zip(self.names, self.params, strict=True)))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> MLP:
+        """Read a model written by ``save``; checks the sizes against every array's shape."""
+        with np.load(path, allow_pickle=False) as f:
+            missing = {"format", "sizes"} - set(f.files)
+            if missing:
+                raise ValueError(f"{os.fspath(path)!r} is not an MLP file: "
+                                 f"missing {sorted(missing)}")
+            if int(f["format"]) != _FORMAT:
+                raise ValueError(f"{os.fspath(path)!r} has format {int(f['format'])}, "
+                                 f"this version reads format {_FORMAT}")
+            sizes = [int(n) for n in f["sizes"]]
+            model = cls(sizes, dtype=f["W1"].dtype if "W1" in f.files else np.float32)
+            absent = [name for name in model.names if name not in f.files]
+            if absent:
+                raise ValueError(f"{os.fspath(path)!r} lacks {absent} for sizes {sizes}")
+            return model.load_state([f[name] for name in model.names])

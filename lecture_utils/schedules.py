@@ -1,0 +1,143 @@
+"""Step-size schedules ``η_k = schedule(k)`` for annealing, k = 0, 1, ... counting updates.
+
+Slide "Mini-batch training": "Important to anneal stepsize η_k towards the end". Each schedule
+is a small frozen dataclass: call it with the update number ``k`` to get ``η_k``, or call
+``values(n)`` for the first ``n`` step sizes (for a figure). The training loops set
+``optimizer.lr = schedule(k)`` before update ``k``.
+
+========================  ================================================
+``Constant(lr)``          η_k = η_0
+``StepDecay(lr, f, s)``   η_k = η_0 f^⌊k/s⌋          (drop by f every s updates)
+``Exponential(lr, f, s)`` η_k = η_0 f^(k/s)          (smooth version of StepDecay)
+``InverseTime(lr, τ)``    η_k = η_0 / (1 + k/τ)      ("1/t": Σ η_k = ∞, Σ η_k² < ∞)
+``Linear(lr, lr_end, τ)`` η_k = (1 − α) η_0 + α η_τ, α = min(k/τ, 1)  (Goodfellow et al. 8.3.1)
+========================  ================================================
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Constant", "Exponential", "InverseTime", "Linear", "Schedule", "StepDecay"]
+
+
+def _positive(name: str, value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be finite and > 0, got {value!r}")
+
+
+def _factor(name: str, value: float) -> None:
+    _positive(name, value)
+    if value > 1:
+        raise ValueError(f"{name} must be in (0, 1] (a decay factor), got {value!r}")
+
+
+def _check_step(k: int) -> int:
+    if isinstance(k, bool) or not isinstance(k, int | np.integer):
+        raise TypeError(f"step must be an int (the update number k), got {k!r}")
+    if k < 0:
+        raise ValueError(f"step must be >= 0, got {k}")
+    return int(k)
+
+
+class Schedule:
+    """Base class: ``schedule(k) -> η_k`` for updates ``k = 0, 1, ...``."""
+
+    def __call__(self, step: int) -> float:
+        return self._lr(_check_step(step))
+
+    def _lr(self, k: int) -> float:
+        raise NotImplementedError
+
+    def values(self, n: int) -> np.ndarray:
+        """``[η_0, ..., η_{n-1}]`` as a float64 array (to plot the schedule)."""
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
+            raise ValueError(f"n must be an int >= 0, got {n!r}")
+        return np.array([self._lr(k) for k in range(n)], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Constant(Schedule):
+    """η_k = η_0 for every update (no annealing)."""
+
+    lr: float
+
+    def __post_init__(self) -> None:
+        _positive("lr", self.lr)
+
+    def _lr(self, k: int) -> float:
+        return float(self.lr)
+
+
+@dataclass(frozen=True)
+class StepDecay(Schedule):
+    """η_k = η_0 · factor^⌊k / every⌋: multiply by ``factor`` every ``every`` updates."""
+
+    lr: float
+    factor: float
+    every: int
+
+    def __post_init__(self) -> None:
+        _positive("lr", self.lr)
+        _factor("factor", self.factor)
+        if isinstance(self.every, bool) or not isinstance(self.every, int) or self.every < 1:
+            raise ValueError(f"every must be an int >= 1 (updates), got {self.every!r}")
+
+    def _lr(self, k: int) -> float:
+        return float(self.lr * self.factor ** (k // self.every))
+
+
+@dataclass(frozen=True)
+class Exponential(Schedule):
+    """η_k = η_0 · factor^(k / every): ``factor`` per ``every`` updates, smoothly."""
+
+    lr: float
+    factor: float
+    every: float = 1.0
+
+    def __post_init__(self) -> None:
+        _positive("lr", self.lr)
+        _factor("factor", self.factor)
+        _positive("every", self.every)
+
+    def _lr(self, k: int) -> float:
+        return float(self.lr * self.factor ** (k / self.every))
+
+
+@dataclass(frozen=True)
+class InverseTime(Schedule):
+    """η_k = η_0 / (1 + k / τ): halved after τ updates; Σ η_k diverges, Σ η_k² converges."""
+
+    lr: float
+    tau: float
+
+    def __post_init__(self) -> None:
+        _positive("lr", self.lr)
+        _positive("tau", self.tau)
+
+    def _lr(self, k: int) -> float:
+        return float(self.lr / (1.0 + k / self.tau))
+
+
+@dataclass(frozen=True)
+class Linear(Schedule):
+    """η_k = (1 − α) η_0 + α η_τ with α = min(k / τ, 1): linear decay, then constant η_τ."""
+
+    lr: float
+    lr_end: float
+    tau: int
+
+    def __post_init__(self) -> None:
+        _positive("lr", self.lr)
+        _positive("lr_end", self.lr_end)
+        if isinstance(self.tau, bool) or not isinstance(self.tau, int) or self.tau < 1:
+            raise ValueError(f"tau must be an int >= 1 (updates), got {self.tau!r}")
+
+    def _lr(self, k: int) -> float:
+        alpha = min(k / self.tau, 1.0)
+        return float((1.0 - alpha) * self.lr + alpha * self.lr_end)

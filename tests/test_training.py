@@ -1,0 +1,143 @@
+"""lecture_utils.training: the numpy training loop, its torch twin, evaluation helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+
+from lecture_utils import plots
+from lecture_utils.data import load_mnist
+from lecture_utils.mlp import MLP
+from lecture_utils.optimizers import GradientDescent, Momentum
+from lecture_utils.schedules import Constant, Exponential, Linear, StepDecay
+from lecture_utils.torch_training import train_torch
+from lecture_utils.training import confusion_matrix, evaluate, most_confident_errors, train
+
+
+@pytest.fixture(scope="module")
+def small_mnist(mnist_dir: Path) -> tuple[np.ndarray, ...]:
+    """5,000 training and 2,000 validation images of the 50k/10k split, the 10k test images."""
+    d = load_mnist(mnist_dir, validation=10_000)
+    return d.x_train[:5000], d.y_train[:5000], d.x_val[:2000], d.y_val[:2000], d.x_test, d.y_test
+
+
+def toy_data(n: int = 300, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 4)).astype(np.float32)
+    return x, (x[:, 0] + x[:, 1] > 0).astype(np.int64)
+
+
+def test_a_few_thousand_mnist_images_reach_93_percent(small_mnist: tuple) -> None:
+    x, y, x_val, y_val, x_test, y_test = small_mnist
+    model = MLP([784, 128, 10], rng=0)
+    history = train(model, Momentum(0.2, 0.9), x, y, epochs=8, x_val=x_val, y_val=y_val,
+                    schedule=Exponential(0.2, 0.5, every=400), progress=False)
+    assert len(history.step_loss) == 8 * 50 and len(history.epoch_loss) == 8
+    assert history.eval_step == list(range(0, 401, 50))
+    assert history.train_loss[-1] < 0.05 < 2.0 < history.train_loss[0]
+    assert history.val_accuracy[-1] > 0.92
+    assert model.accuracy(x_test, y_test) > 0.93
+
+
+def test_numpy_and_torch_loops_take_identical_steps(small_mnist: tuple) -> None:
+    x, y, x_val, y_val, *_ = small_mnist
+    model = MLP([784, 32, 10], rng=1, dtype=np.float64)
+    net = model.to_torch()
+    schedule = StepDecay(0.1, 0.5, every=30)
+    ours = train(model, GradientDescent(0.1), x[:2000], y[:2000], epochs=2, schedule=schedule,
+                 x_val=x_val, y_val=y_val, progress=False)
+    theirs = train_torch(net, torch.optim.SGD(net.parameters(), lr=0.1), x[:2000], y[:2000],
+                         epochs=2, schedule=schedule, x_val=x_val, y_val=y_val)
+    np.testing.assert_allclose(ours.step_loss, theirs.step_loss, rtol=1e-10)
+    np.testing.assert_allclose(ours.train_loss, theirs.train_loss, rtol=1e-10)
+    assert ours.val_accuracy == theirs.val_accuracy
+    assert ours.lr == theirs.lr == [schedule(k) for k in range(40)]
+
+
+def test_same_seed_same_run_and_eval_every() -> None:
+    x, y = toy_data()
+    runs = [train(MLP([4, 8, 2], rng=0), GradientDescent(0.5), x, y, epochs=2, batch_size=32,
+                  seed=3, eval_every=5, progress=False) for _ in range(2)]
+    assert runs[0].step_loss == runs[1].step_loss
+    assert runs[0].eval_step == [0, 5, 10, 15, 20]  # 10 batches per epoch, the last of 12
+    assert runs[0].val_accuracy == []  # no validation set given
+    other = train(MLP([4, 8, 2], rng=0), GradientDescent(0.5), x, y, epochs=2, batch_size=32,
+                  seed=4, progress=False)
+    assert other.step_loss != runs[0].step_loss
+
+
+def test_progress_bar_shows_running_loss(capsys: pytest.CaptureFixture[str]) -> None:
+    x, y = toy_data()
+    train(MLP([4, 3, 2]), GradientDescent(0.1), x, y, epochs=1, batch_size=10, progress=True)
+    err = capsys.readouterr().err
+    assert "epoch 1/1" in err and "loss=" in err and "30/30" in err
+
+
+def test_evaluate_matches_model_loss_and_accuracy() -> None:
+    x, y = toy_data(50)
+    model = MLP([4, 6, 2], rng=2, dtype=np.float64)
+    loss, acc = evaluate(model, x, y, chunk=7)
+    assert loss == pytest.approx(model.loss(x, y), rel=1e-12)
+    assert acc == model.accuracy(x, y)
+
+
+def test_confusion_matrix_and_confident_errors() -> None:
+    m = confusion_matrix(np.array([0, 0, 1, 2, 2]), np.array([0, 1, 1, 2, 0]), n_classes=3)
+    np.testing.assert_array_equal(m, [[1, 1, 0], [0, 1, 0], [1, 0, 1]])
+    probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.45, 0.55]])
+    np.testing.assert_array_equal(most_confident_errors(probs, np.array([1, 1, 1, 0]), n=5),
+                                  [0, 2, 3])
+
+
+def test_bad_arguments() -> None:
+    x, y = toy_data(20)
+    model, opt = MLP([4, 2]), GradientDescent(0.1)
+    with pytest.raises(ValueError, match="epochs must be a positive int, got 0"):
+        train(model, opt, x, y, epochs=0)
+    with pytest.raises(ValueError, match="x_val and y_val must be given together"):
+        train(model, opt, x, y, x_val=x)
+    with pytest.raises(ValueError, match="one integer label per row"):
+        train(model, opt, x, y[:5])
+    with pytest.raises(ValueError, match="one integer label per row"):
+        evaluate(model, x, y[:5])
+    with pytest.raises(ValueError, match="same length"):
+        confusion_matrix(y, y[:3])
+    with pytest.raises(ValueError, match=r"labels must lie in 0..1"):
+        confusion_matrix(y, y + 1, n_classes=2)
+
+
+# ------------------------------------------------------------------ figures of a training run
+def test_training_figures_have_titles_and_labels() -> None:
+    x, y = toy_data()
+    model = MLP([4, 8, 2], rng=0)
+    history = train(model, GradientDescent(0.5), x, y, epochs=2, batch_size=50, x_val=x, y_val=y,
+                    progress=False)
+    figures = [
+        plots.plot_learning_curves({"GD": history}, steps_per_epoch=6),
+        plots.plot_schedules({"constant": Constant(0.1), "linear": Linear(0.1, 0.01, 10)}, 20,
+                             steps_per_epoch=5),
+        plots.plot_weight_gallery({"init": np.zeros((5, 16)), "trained": np.ones((5, 16))},
+                                  n_units=5, cols=3, image_shape=(4, 4)),
+        plots.plot_confusion_matrix(confusion_matrix(y, model.predict(x), n_classes=2)),
+        plots.plot_digits(x[:3, :4], ["a", "b", "c"], cols=2, title="digits"),
+    ]
+    for fig in figures[:2] + figures[3:4]:
+        for ax in fig.axes[:1]:
+            assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+    assert len(figures[2].subfigs) == 2
+    plt.close("all")
+
+
+def test_figure_helpers_reject_bad_input() -> None:
+    with pytest.raises(ValueError, match=r"must have shape \(n_hidden, 784\)"):
+        plots.plot_weight_gallery({"W": np.zeros((3, 10))})
+    with pytest.raises(ValueError, match="square"):
+        plots.plot_confusion_matrix(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="steps_per_epoch must be >= 1"):
+        plots.plot_learning_curves({"run": object()}, steps_per_epoch=0)
+    with pytest.raises(ValueError, match="same length"):
+        plots.plot_digits(np.zeros((2, 784)), ["only one"])
