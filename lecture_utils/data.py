@@ -39,6 +39,7 @@ from typing import Literal
 
 import numpy as np
 
+from lecture_utils._checks import integer
 from lecture_utils.functions import one_hot
 from lecture_utils.idx import IdxFormatError, parse_idx
 
@@ -379,8 +380,8 @@ def load_mnist(folder: str | os.PathLike[str] | None = None, *,
     if shape not in ("flat", "image"):
         raise ValueError(f"shape must be 'flat' or 'image', got {shape!r}")
     n_train = FILES["train_labels"].shape[0]
-    _check_int("validation", validation, 0, n_train - 1)
-    _check_int("seed", seed, 0)
+    integer("validation", validation, minimum=0, maximum=n_train - 1)
+    integer("seed", seed, minimum=0)
     if not isinstance(download, bool):
         raise TypeError(f"download must be True or False, got {download!r}")
 
@@ -396,15 +397,6 @@ def load_mnist(folder: str | os.PathLike[str] | None = None, *,
         x_val, y_val = _scale(images[:0], shape), labels[:0].astype(np.int64)
     return Mnist(x_train, y_train, x_val, y_val,
                  _scale(raw["test_images"], shape), raw["test_labels"].astype(np.int64))
-
-
-def _check_int(name: str, value: object, low: int, high: int | None = None) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if high is not None and not low <= value <= high:
-        raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
 
 
 def _scale(images: np.ndarray, shape: Literal["flat", "image"]) -> np.ndarray:
@@ -490,7 +482,7 @@ def minibatches(x: np.ndarray, y: np.ndarray, batch_size: int = 100, *,
     if x.ndim == 0 or y.ndim == 0 or len(x) != len(y):
         raise ValueError(f"x and y must have the same first dimension, got shapes {x.shape} "
                          f"and {y.shape}")
-    _check_int("batch_size", batch_size, 1)
+    integer("batch_size", batch_size, minimum=1)
     if shuffle and rng is None:
         raise ValueError("rng is required when shuffle=True: pass np.random.default_rng(seed)")
     if rng is not None and not isinstance(rng, (np.random.Generator, int, np.integer)):

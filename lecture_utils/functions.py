@@ -16,6 +16,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
+from lecture_utils._checks import integer
+
 __all__ = [
     "cross_entropy",
     "log_softmax",
@@ -117,10 +119,7 @@ def one_hot(labels: ArrayLike, num_classes: int = 10, dtype: DTypeLike = np.floa
     Slide "Classification - one hot encoding": ``0 -> (1, 0, ..., 0)``, ``9 -> (0, ..., 0, 1)``
     with ``num_classes = 10`` entries. ``labels`` of shape ``s`` give shape ``s + (num_classes,)``.
     """
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int | np.integer):
-        raise TypeError(f"num_classes must be an int, got {type(num_classes).__name__}")
-    if num_classes < 1:
-        raise ValueError(f"num_classes must be >= 1, got {num_classes}")
+    num_classes = integer("num_classes", num_classes, minimum=1)
     idx = _integer_labels(labels)
     _check_range(idx, num_classes)
     return (idx[..., None] == np.arange(num_classes)).astype(dtype)

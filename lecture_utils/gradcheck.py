@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from lecture_utils._checks import integer, positive
+
 __all__ = [
     "GradientCheck",
     "GradientRow",
@@ -33,8 +35,7 @@ Params = np.ndarray | Sequence[np.ndarray] | Mapping[str, np.ndarray]
 
 def relative_error(a: Any, b: Any, tiny: float = 1e-12) -> np.ndarray:
     """Elementwise |a − b| / max(|a|, |b|, tiny); ``tiny`` keeps 0 vs 0 at error 0."""
-    if tiny <= 0:
-        raise ValueError(f"tiny must be > 0, got {tiny}")
+    tiny = positive("tiny", tiny)
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
     return np.abs(a - b) / np.maximum(np.maximum(np.abs(a), np.abs(b)), tiny)
@@ -65,17 +66,12 @@ def _scalar(value: Any) -> float:
     return float(value.reshape(-1)[0])
 
 
-def _check_eps(eps: float) -> None:
-    if not eps > 0:
-        raise ValueError(f"eps must be > 0, got {eps}")
-
-
 def numerical_gradient(f: Callable[[np.ndarray], Any], x: Any, eps: float = 1e-6) -> np.ndarray:
     """Centred finite-difference gradient of a scalar function ``f`` at ``x`` (any shape).
 
     g_i = (f(x + ε e_i) − f(x − ε e_i)) / (2ε), computed in float64; ``x`` is not modified.
     """
-    _check_eps(eps)
+    eps = positive("eps", eps)
     x = np.array(x, dtype=float)  # a copy, perturbed in place
     grad = np.empty_like(x)
     for index in np.ndindex(x.shape):
@@ -245,7 +241,7 @@ def check_gradients(f: Callable[[Any], Any], params: Params,
         absolute rounding error of about 1e-16·|f|/eps, so an entry whose true gradient is
         nearly 0 shows a large relative error; raise ``tiny`` to the size of that noise.
     """
-    _check_eps(eps)
+    eps = positive("eps", eps)
     keys, arrays = _named_arrays(params, names, "params")
     is_candidates = isinstance(analytic, Mapping) and (
         not isinstance(params, Mapping) or set(analytic) != set(keys))
@@ -308,11 +304,10 @@ def _choose_entries(arrays: list[np.ndarray], max_entries: int | None,
     """All indices of each array, or ``max_entries`` random ones (sorted) per array."""
     if max_entries is None:
         return [list(np.ndindex(a.shape)) for a in arrays]
-    if int(max_entries) != max_entries or max_entries < 1:
-        raise ValueError(f"max_entries must be a positive integer, got {max_entries}")
+    max_entries = integer("max_entries", max_entries, minimum=1)
     rng = np.random.default_rng(0) if rng is None else rng
     chosen = []
     for a in arrays:
-        flat = np.sort(rng.choice(a.size, size=min(int(max_entries), a.size), replace=False))
+        flat = np.sort(rng.choice(a.size, size=min(max_entries, a.size), replace=False))
         chosen.append([tuple(int(i) for i in np.unravel_index(j, a.shape)) for j in flat])
     return chosen

@@ -25,6 +25,7 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
+from lecture_utils._checks import finite_vector, integer, positive
 from lecture_utils.tiny import classify_critical_point
 
 __all__ = [
@@ -120,8 +121,7 @@ def index(eigenvalues: np.ndarray | Sequence[float], tol: float = 0.0) -> float:
     lam = np.asarray(eigenvalues, dtype=float)
     if lam.ndim != 1 or lam.size == 0:
         raise ValueError(f"eigenvalues must be a non-empty 1-D array, got shape {lam.shape}")
-    if tol < 0:
-        raise ValueError(f"tol must be >= 0, got {tol}")
+    tol = positive("tol", tol, allow_zero=True)
     return float(np.mean(lam < -tol))
 
 
@@ -138,13 +138,9 @@ def find_critical_point(cost: GradientAndHessian, start: np.ndarray | Sequence[f
     ½‖g‖². Stops when ‖g‖ ≤ ``tol`` (``converged=True``), after ``max_iter`` steps, or when no
     μ lowers ‖g‖ (a local minimum of ‖g‖ that is not a critical point).
     """
-    w = np.array(start, dtype=np.float64)
-    if w.ndim != 1 or w.size == 0:
-        raise ValueError(f"start must be a flat vector of parameters, got shape {w.shape}")
-    if not (isinstance(max_iter, int | np.integer) and max_iter >= 0):
-        raise ValueError(f"max_iter must be an integer >= 0, got {max_iter!r}")
-    if not tol > 0:
-        raise ValueError(f"tol must be > 0, got {tol}")
+    w = finite_vector("start", start)
+    max_iter = integer("max_iter", max_iter, minimum=0)
+    tol = positive("tol", tol)
     g = np.asarray(cost.grad(w), dtype=np.float64)
     if g.shape != w.shape:
         raise ValueError(f"cost.grad(w) must have the shape of start {w.shape}, got {g.shape}")
@@ -207,8 +203,7 @@ class NetworkCost:
                  weight_decay: float = 0.0) -> None:
         if not isinstance(model, nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-        if not weight_decay >= 0:
-            raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
+        weight_decay = positive("weight_decay", weight_decay, allow_zero=True)
         self.model = model
         self.x = torch.as_tensor(x, dtype=torch.float64)
         self.y = torch.as_tensor(y)
@@ -216,7 +211,7 @@ class NetworkCost:
             raise ValueError(f"x and y must have the same number of rows, got {self.x.shape[0]} "
                              f"and {self.y.shape[0]}")
         self.loss = loss
-        self.weight_decay = float(weight_decay)
+        self.weight_decay = weight_decay
         params = dict(model.named_parameters())
         self.names = list(params)
         self.shapes = [p.shape for p in params.values()]
@@ -268,10 +263,8 @@ def sample_goe(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
     Off-diagonal entries have variance 1/n and diagonal ones 2/n, so the eigenvalues fill
     Wigner's semicircle on [−2, 2] for large n.
     """
-    if not (isinstance(n, int | np.integer) and n >= 1):
-        raise ValueError(f"n must be an integer >= 1, got {n!r}")
-    if not (isinstance(size, int | np.integer) and size >= 1):
-        raise ValueError(f"size must be an integer >= 1, got {size!r}")
+    n = integer("n", n, minimum=1)
+    size = integer("size", size, minimum=1)
     a = rng.standard_normal((size, n, n))
     return (a + np.swapaxes(a, -1, -2)) / np.sqrt(2 * n)
 
@@ -284,8 +277,7 @@ def prob_all_positive(n: int, samples: int, rng: np.random.Generator, *,
     probability decays like exp(−(ln 3/4)·n²) (Dean & Majumdar, 2006), far faster than the
     2⁻ⁿ one would guess from n independent signs: the eigenvalues repel each other.
     """
-    if not (isinstance(samples, int | np.integer) and samples >= 1):
-        raise ValueError(f"samples must be an integer >= 1, got {samples!r}")
+    samples = integer("samples", samples, minimum=1)
     hits, done = 0, 0
     while done < samples:
         m = min(chunk, samples - done)

@@ -33,6 +33,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from lecture_utils._checks import integer, positive
+
 __all__ = [
     "INITIALISERS",
     "glorot_normal",
@@ -46,20 +48,6 @@ __all__ = [
 ]
 
 
-def _fans(fan_in: int, fan_out: int) -> tuple[int, int]:
-    for name, value in (("fan_in", fan_in), ("fan_out", fan_out)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(fan_in), int(fan_out)
-
-
-def _scale(name: str, value: float) -> float:
-    value = float(value)
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be finite and > 0, got {value}")
-    return value
-
-
 def weight_variance(scheme: str, fan_in: int, fan_out: int, *, gain: float | None = None,
                     std: float | None = None) -> float:
     """Var(W_ij) of initialiser ``scheme`` (a key of :data:`INITIALISERS`); see the module table.
@@ -67,7 +55,8 @@ def weight_variance(scheme: str, fan_in: int, fan_out: int, *, gain: float | Non
     ``std`` is needed for ``"normal"`` only; ``gain`` (default 1 for Glorot, √2 for He) for the
     Glorot and He schemes only.
     """
-    fan_in, fan_out = _fans(fan_in, fan_out)
+    fan_in = integer("fan_in", fan_in, minimum=1)
+    fan_out = integer("fan_out", fan_out, minimum=1)
     if scheme not in INITIALISERS:
         raise ValueError(f"scheme must be one of {sorted(INITIALISERS)}, got {scheme!r}")
     if (std is not None) != (scheme == "normal"):
@@ -76,12 +65,12 @@ def weight_variance(scheme: str, fan_in: int, fan_out: int, *, gain: float | Non
     if gain is not None and not scheme.startswith(("glorot", "he")):
         raise ValueError(f"gain applies to the Glorot and He schemes, not {scheme!r}")
     if scheme == "normal":
-        return _scale("std", std) ** 2
+        return positive("std", std) ** 2
     if scheme == "standard":
         return 1.0 / (3.0 * fan_in)
     if scheme.startswith("glorot"):
-        return _scale("gain", 1.0 if gain is None else gain) ** 2 * 2.0 / (fan_in + fan_out)
-    return _scale("gain", math.sqrt(2.0) if gain is None else gain) ** 2 / fan_in
+        return positive("gain", 1.0 if gain is None else gain) ** 2 * 2.0 / (fan_in + fan_out)
+    return positive("gain", math.sqrt(2.0) if gain is None else gain) ** 2 / fan_in
 
 
 def _uniform(variance: float, shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:

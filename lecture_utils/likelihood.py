@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from lecture_utils._checks import integer
 from lecture_utils.functions import cross_entropy, log_softmax, one_hot, softmax
 
 __all__ = [
@@ -99,10 +100,8 @@ def mc_expected_score(p: ArrayLike, theta: ArrayLike, n: int, rng: np.random.Gen
     deviation ``sqrt(P_k (1 - P_k) / n)``: the estimate shrinks like ``1/sqrt(n)``.
     """
     probs = _distribution(p, "p")
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-        raise ValueError(f"n must be a positive int, got {n!r}")
-    if isinstance(repeats, bool) or not isinstance(repeats, int | np.integer) or repeats < 1:
-        raise ValueError(f"repeats must be a positive int, got {repeats!r}")
+    n = integer("n", n, minimum=1)
+    repeats = integer("repeats", repeats, minimum=1)
     q = softmax(np.asarray(theta, dtype=np.float64))
     if q.shape != probs.shape:
         raise ValueError(f"theta must have shape {probs.shape} like p, got shape {q.shape}")

@@ -26,6 +26,8 @@ from typing import ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
+from lecture_utils._checks import finite_vector, integer, positive, real
+
 __all__ = [
     "OPTIMIZERS",
     "Adadelta",
@@ -51,24 +53,9 @@ __all__ = [
 # ---------------------------------------------------------------------------------------------
 # validation helpers
 # ---------------------------------------------------------------------------------------------
-def _positive(name: str, value: float, *, allow_zero: bool = False) -> float:
-    """Return ``value`` as a float if it is finite and > 0 (≥ 0 with ``allow_zero``)."""
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real number, got {value!r}") from None
-    if not math.isfinite(x) or x < 0 or (x == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be finite and {bound}, got {value!r}")
-    return x
-
-
 def _unit_interval(name: str, value: float) -> float:
     """Return ``value`` as a float if 0 ≤ value < 1 (a decay or momentum factor)."""
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real number, got {value!r}") from None
+    x = real(name, value)
     if not 0.0 <= x < 1.0:
         raise ValueError(f"{name} must be in [0, 1), got {value!r}")
     return x
@@ -97,7 +84,7 @@ class Optimizer:
     needs_hessian: ClassVar[bool] = False
 
     def __init__(self, lr: float) -> None:
-        self._lr = _positive("lr", lr)
+        self._lr = positive("lr", lr)
         self.state: dict[int, dict[str, np.ndarray]] = {}
         self.t = 0
 
@@ -108,7 +95,7 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value: float) -> None:
-        self._lr = _positive("lr", value, allow_zero=True)
+        self._lr = positive("lr", value, allow_zero=True)
 
     def reset(self) -> None:
         """Forget all state (momentum buffers, running averages, step count)."""
@@ -222,7 +209,7 @@ class Adagrad(Optimizer):
 
     def __init__(self, lr: float = 0.01, eps: float = 1e-10) -> None:
         super().__init__(lr)
-        self.eps = _positive("eps", eps)
+        self.eps = positive("eps", eps)
 
     def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
         s = self._buffer(i, "sum", p)
@@ -239,7 +226,7 @@ class RMSprop(Optimizer):
     def __init__(self, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8) -> None:
         super().__init__(lr)
         self.alpha = _unit_interval("alpha", alpha)
-        self.eps = _positive("eps", eps)
+        self.eps = positive("eps", eps)
 
     def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
         v = self._buffer(i, "square_avg", p)
@@ -260,7 +247,7 @@ class Adadelta(Optimizer):
     def __init__(self, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6) -> None:
         super().__init__(lr)
         self.rho = _unit_interval("rho", rho)
-        self.eps = _positive("eps", eps)
+        self.eps = positive("eps", eps)
 
     def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
         v = self._buffer(i, "square_avg", p)
@@ -289,7 +276,7 @@ class Adam(Optimizer):
         if len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
         self.betas = (_unit_interval("betas[0]", betas[0]), _unit_interval("betas[1]", betas[1]))
-        self.eps = _positive("eps", eps)
+        self.eps = positive("eps", eps)
 
     def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
         b1, b2 = self.betas
@@ -360,7 +347,7 @@ class DampedNewton(Newton):
 
     def __init__(self, damping: float, lr: float = 1.0) -> None:
         super().__init__(lr)
-        self.damping = _positive("damping", damping, allow_zero=True)
+        self.damping = positive("damping", damping, allow_zero=True)
 
     def _curvature(self, H: np.ndarray) -> np.ndarray:
         return H + self.damping * np.eye(H.shape[0])
@@ -479,15 +466,10 @@ def run_trajectory(cost: Cost, optimizer: Optimizer, start: Sequence[float] | np
     with ``diverged=True``, as soon as a gradient, iterate or loss is inf/NaN, an iterate has
     max|θ_j| > ``bound``, or a Newton step meets a singular matrix; no numpy warnings escape.
     """
-    w = np.array(start, dtype=np.float64)
-    if w.ndim != 1 or w.size == 0:
-        raise ValueError(f"start must be a flat vector of parameters, got shape {w.shape}")
-    if not np.all(np.isfinite(w)):
-        raise ValueError(f"start must be finite, got {w.tolist()}")
-    if not isinstance(steps, int | np.integer) or steps < 0:
-        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
-    sigma = _positive("noise_sigma", noise_sigma, allow_zero=True)
-    bound = _positive("bound", bound)
+    w = finite_vector("start", start)
+    steps = integer("steps", steps, minimum=0)
+    sigma = positive("noise_sigma", noise_sigma, allow_zero=True)
+    bound = positive("bound", bound)
     if np.max(np.abs(w)) > bound:
         raise ValueError(f"start must lie within bound={bound}, got {w.tolist()}")
     rng = np.random.default_rng(seed)
@@ -535,14 +517,11 @@ def momentum_sweep(cost: Cost, start: Sequence[float] | np.ndarray, etas: Sequen
     Momentum(etas[j], alphas[i]), start, steps).points[-1]``. Returns shape
     (len(alphas), len(etas), n), NaN where the run left the finite numbers or ``bound``.
     """
-    w0 = np.array(start, dtype=np.float64)
-    if w0.ndim != 1 or not np.all(np.isfinite(w0)):
-        raise ValueError(f"start must be a finite flat vector, got {w0.tolist()}")
-    eta = np.array([_positive("etas", e) for e in etas])
+    w0 = finite_vector("start", start)
+    eta = np.array([positive("etas", e) for e in etas])
     alpha = np.array([_unit_interval("alphas", a) for a in alphas])
-    if not isinstance(steps, int | np.integer) or steps < 0:
-        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
-    bound = _positive("bound", bound)
+    steps = integer("steps", steps, minimum=0)
+    bound = positive("bound", bound)
     w = np.broadcast_to(w0, (alpha.size, eta.size, w0.size)).copy()
     m = np.zeros_like(w)
     eta, alpha = eta[None, :, None], alpha[:, None, None]

@@ -23,6 +23,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from lecture_utils._checks import integer
+
 Activation = Literal["relu", "tanh"]
 
 # activation φ and its derivative φ'(a), written with the output h = φ(a) where that is simpler
@@ -127,10 +129,8 @@ def backprop_gradient(weights: Sequence[np.ndarray], x: np.ndarray,
 
 def best_time(fn: Callable[..., Any], *args: Any, repeat: int = 3) -> float:
     """The fastest of ``repeat`` wall-clock runs of ``fn(*args)``, in seconds."""
-    if int(repeat) != repeat or repeat < 1:
-        raise ValueError(f"repeat must be a positive integer, got {repeat}")
     times = []
-    for _ in range(int(repeat)):
+    for _ in range(integer("repeat", repeat, minimum=1)):
         start = time.perf_counter()
         fn(*args)
         times.append(time.perf_counter() - start)

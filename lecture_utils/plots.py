@@ -15,6 +15,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from lecture_utils import likelihood
+from lecture_utils._checks import integer, positive
 from lecture_utils.optimizers import Cost
 from lecture_utils.tiny import BackpropTinyExample, grid
 
@@ -85,10 +86,8 @@ def plot_gradient_step_1d(eta: float, theta0: float = 1.0, steps: int = 4) -> Fi
     Slide "Gradient descent" in one dimension: each step multiplies θ by (1 − 2η), so it
     converges for 0 < η < 1, lands on the minimum at η = ½ and overshoots for η > ½.
     """
-    if not eta > 0:
-        raise ValueError(f"eta must be > 0, got {eta}")
-    if steps < 1:
-        raise ValueError(f"steps must be >= 1, got {steps}")
+    eta = positive("eta", eta)
+    steps = integer("steps", steps, minimum=1)
     thetas = theta0 * (1 - 2 * eta) ** np.arange(steps + 1)
     grid_ = np.linspace(-1.5 * abs(theta0), 1.5 * abs(theta0), 200)
     fig, ax = plt.subplots(figsize=(5.5, 3.4), layout="constrained")
@@ -154,8 +153,7 @@ def plot_cost_contours(cost: Cost, *, w1_range: tuple[float, float] = (-2.5, 2.5
     Returns the Axes (a new figure when ``ax`` is None); draw trajectories on it with
     :func:`plot_trajectory`.
     """
-    if int(levels) != levels or levels < 2:
-        raise ValueError(f"levels must be an integer >= 2, got {levels}")
+    levels = integer("levels", levels, minimum=2)
     if ax is None:
         _, ax = plt.subplots(figsize=(5.2, 4.4), layout="constrained")
     W = grid(w1_range, w2_range, n)
@@ -229,8 +227,7 @@ def plot_scaling_step(cost: BackpropTinyExample, w: np.ndarray, c: float, eta: f
     (g1/c, c·g2). Left: both points on the contours of C with their steps −η∇C. Right: C after
     one step θ − η∇C(θ) from the rescaled point, as a function of c.
     """
-    if not eta > 0:
-        raise ValueError(f"eta must be > 0, got {eta}")
+    eta = positive("eta", eta)
     w = np.asarray(w, dtype=float)
     scaled = cost.rescale(w, c)
     fig, (left, right) = plt.subplots(1, 2, figsize=(11.0, 4.6), layout="constrained")
@@ -327,8 +324,8 @@ def plot_weight_gallery(weights: Mapping[str, np.ndarray], n_units: int = 24, co
         if np.ndim(w) != 2 or np.shape(w)[1] != size:
             raise ValueError(f"weights[{name!r}] must have shape (n_hidden, {size}), "
                              f"got {np.shape(w)}")
-    if n_units < 1 or cols < 1:
-        raise ValueError(f"n_units and cols must be >= 1, got {n_units} and {cols}")
+    n_units = integer("n_units", n_units, minimum=1)
+    cols = integer("cols", cols, minimum=1)
     rows = -(-n_units // cols)
     fig = plt.figure(figsize=(2.6 + 4.2 * len(weights), 0.6 + 4.2 * rows / cols * 1.05),
                      layout="constrained")
@@ -387,10 +384,9 @@ def plot_schedules(schedules: Mapping[str, Callable[[int], float]], n_steps: int
     Slide "Mini-batch training": anneal η_k towards the end. ``steps_per_epoch`` switches the
     x-axis to epochs (600 updates of 100 per MNIST epoch).
     """
-    if not schedules or n_steps < 1:
-        raise ValueError("schedules must be non-empty and n_steps >= 1, "
-                         f"got {len(schedules)} schedules and n_steps={n_steps}")
-    k = np.arange(n_steps)
+    if not schedules:
+        raise ValueError("schedules must map at least one label to a schedule")
+    k = np.arange(integer("n_steps", n_steps, minimum=1))
     x = k / steps_per_epoch if steps_per_epoch else k
     fig, ax = plt.subplots(layout="constrained")
     for name, schedule in schedules.items():

@@ -28,6 +28,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from lecture_utils._checks import integer, positive
+
 __all__ = [
     "Profile",
     "Signals",
@@ -53,9 +55,8 @@ def deep_mlp(n_in: int, width: int, depth: int, n_out: int, *,
 
     Weights keep torch's default initialisation; re-draw them with ``initialisers.initialise``.
     """
-    for name, value in (("n_in", n_in), ("width", width), ("depth", depth), ("n_out", n_out)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    sizes = {"n_in": n_in, "width": width, "depth": depth, "n_out": n_out}
+    n_in, width, depth, n_out = (integer(name, value, minimum=1) for name, value in sizes.items())
     if activation not in _ACTIVATIONS:
         raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
     layers: list[nn.Module] = []
@@ -143,11 +144,8 @@ def propagate(model: nn.Sequential, x: np.ndarray | torch.Tensor,
 
 def layer_factor(weight_variance: float, fan: int) -> float:
     """Per-layer factor of the mean square in a ReLU net: σ²·fan/2 (fan_in fwd, fan_out bwd)."""
-    if not weight_variance > 0:
-        raise ValueError(f"weight_variance must be > 0, got {weight_variance}")
-    if fan < 1:
-        raise ValueError(f"fan must be >= 1, got {fan}")
-    return weight_variance * fan / 2.0
+    variance = positive("weight_variance", weight_variance)
+    return variance * integer("fan", fan, minimum=1) / 2.0
 
 
 def _mean_square(layer: nn.Linear) -> float:

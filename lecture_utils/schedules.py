@@ -16,49 +16,33 @@ is a small frozen dataclass: call it with the update number ``k`` to get ``η_k`
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from lecture_utils._checks import integer, positive
+
 __all__ = ["Constant", "Exponential", "InverseTime", "Linear", "Schedule", "StepDecay"]
 
 
-def _positive(name: str, value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be finite and > 0, got {value!r}")
-
-
 def _factor(name: str, value: float) -> None:
-    _positive(name, value)
-    if value > 1:
+    if positive(name, value) > 1:
         raise ValueError(f"{name} must be in (0, 1] (a decay factor), got {value!r}")
-
-
-def _check_step(k: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, int | np.integer):
-        raise TypeError(f"step must be an int (the update number k), got {k!r}")
-    if k < 0:
-        raise ValueError(f"step must be >= 0, got {k}")
-    return int(k)
 
 
 class Schedule:
     """Base class: ``schedule(k) -> η_k`` for updates ``k = 0, 1, ...``."""
 
     def __call__(self, step: int) -> float:
-        return self._lr(_check_step(step))
+        return self._lr(integer("step", step, minimum=0))
 
     def _lr(self, k: int) -> float:
         raise NotImplementedError
 
     def values(self, n: int) -> np.ndarray:
         """``[η_0, ..., η_{n-1}]`` as a float64 array (to plot the schedule)."""
-        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
-            raise ValueError(f"n must be an int >= 0, got {n!r}")
-        return np.array([self._lr(k) for k in range(n)], dtype=np.float64)
+        return np.array([self._lr(k) for k in range(integer("n", n, minimum=0))],
+                        dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -68,7 +52,7 @@ class Constant(Schedule):
     lr: float
 
     def __post_init__(self) -> None:
-        _positive("lr", self.lr)
+        positive("lr", self.lr)
 
     def _lr(self, k: int) -> float:
         return float(self.lr)
@@ -83,10 +67,9 @@ class StepDecay(Schedule):
     every: int
 
     def __post_init__(self) -> None:
-        _positive("lr", self.lr)
+        positive("lr", self.lr)
         _factor("factor", self.factor)
-        if isinstance(self.every, bool) or not isinstance(self.every, int) or self.every < 1:
-            raise ValueError(f"every must be an int >= 1 (updates), got {self.every!r}")
+        integer("every", self.every, minimum=1)
 
     def _lr(self, k: int) -> float:
         return float(self.lr * self.factor ** (k // self.every))
@@ -101,9 +84,9 @@ class Exponential(Schedule):
     every: float = 1.0
 
     def __post_init__(self) -> None:
-        _positive("lr", self.lr)
+        positive("lr", self.lr)
         _factor("factor", self.factor)
-        _positive("every", self.every)
+        positive("every", self.every)
 
     def _lr(self, k: int) -> float:
         return float(self.lr * self.factor ** (k / self.every))
@@ -117,8 +100,8 @@ class InverseTime(Schedule):
     tau: float
 
     def __post_init__(self) -> None:
-        _positive("lr", self.lr)
-        _positive("tau", self.tau)
+        positive("lr", self.lr)
+        positive("tau", self.tau)
 
     def _lr(self, k: int) -> float:
         return float(self.lr / (1.0 + k / self.tau))
@@ -133,10 +116,9 @@ class Linear(Schedule):
     tau: int
 
     def __post_init__(self) -> None:
-        _positive("lr", self.lr)
-        _positive("lr_end", self.lr_end)
-        if isinstance(self.tau, bool) or not isinstance(self.tau, int) or self.tau < 1:
-            raise ValueError(f"tau must be an int >= 1 (updates), got {self.tau!r}")
+        positive("lr", self.lr)
+        positive("lr_end", self.lr_end)
+        integer("tau", self.tau, minimum=1)
 
     def _lr(self, k: int) -> float:
         alpha = min(k / self.tau, 1.0)

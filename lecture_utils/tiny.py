@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from lecture_utils._checks import integer, positive, real
+
 if TYPE_CHECKING:
     import torch
 
@@ -52,13 +54,6 @@ def _stack_hessian(h11: np.ndarray, h12: np.ndarray, h22: np.ndarray) -> np.ndar
     return np.stack([np.stack([h11, h12], axis=-1), np.stack([h12, h22], axis=-1)], axis=-2)
 
 
-def _finite(name: str, value: float) -> float:
-    value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value}")
-    return value
-
-
 def grid(w1_range: tuple[float, float] = (-2.0, 2.0), w2_range: tuple[float, float] = (-2.0, 2.0),
          n: int = 201) -> np.ndarray:
     """Regular grid of weights, shape ``(n, n, 2)``; ``W[i, j] = (w1_j, w2_i)``.
@@ -66,10 +61,9 @@ def grid(w1_range: tuple[float, float] = (-2.0, 2.0), w2_range: tuple[float, flo
     The layout matches ``np.meshgrid`` (rows follow w2), so ``plt.contour(W[..., 0], W[..., 1],
     cost.value(W))`` draws w1 horizontally and w2 vertically.
     """
-    if int(n) != n or n < 2:
-        raise ValueError(f"n must be an integer >= 2, got {n}")
-    w1 = np.linspace(*w1_range, int(n))
-    w2 = np.linspace(*w2_range, int(n))
+    n = integer("n", n, minimum=2)
+    w1 = np.linspace(*w1_range, n)
+    w2 = np.linspace(*w2_range, n)
     return np.stack(np.meshgrid(w1, w2), axis=-1)
 
 
@@ -100,8 +94,8 @@ class TinyExampleI:
     """
 
     def __init__(self, x: float = 1.0, y: float = 1.5) -> None:
-        self.x = _finite("x", x)
-        self.y = _finite("y", y)
+        self.x = real("x", x)
+        self.y = real("y", y)
 
     def __repr__(self) -> str:
         return f"TinyExampleI(x={self.x:g}, y={self.y:g})"
@@ -163,11 +157,9 @@ class LinearChainCost:
     """
 
     def __init__(self, x: float = 1.0, y: float = 1.5, decay: float = 0.0) -> None:
-        self.x = _finite("x", x)
-        self.y = _finite("y", y)
-        self.decay = _finite("decay", decay)
-        if self.decay < 0:
-            raise ValueError(f"decay must be >= 0, got {self.decay}")
+        self.x = real("x", x)
+        self.y = real("y", y)
+        self.decay = positive("decay", decay, allow_zero=True)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(x={self.x:g}, y={self.y:g}, decay={self.decay:g})"

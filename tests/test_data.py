@@ -473,12 +473,15 @@ def test_parse_idx_never_fails_with_anything_else(raw: bytes) -> None:
 
 @pytest.mark.parametrize(("kwargs", "error", "message"), [
     ({"shape": "square"}, ValueError, "shape must be 'flat' or 'image', got 'square'"),
-    ({"validation": -1}, ValueError, r"validation must be in \[0, 59999\], got -1"),
-    ({"validation": 60000}, ValueError, r"validation must be in \[0, 59999\], got 60000"),
-    ({"validation": 0.5}, TypeError, "validation must be an int, got float"),
-    ({"validation": True}, TypeError, "validation must be an int, got bool"),
-    ({"seed": "0"}, TypeError, "seed must be an int, got str"),
-    ({"seed": -1}, ValueError, "seed must be >= 0, got -1"),
+    ({"validation": -1}, ValueError, r"validation must be an integer in \[0, 59999\], got -1"),
+    ({"validation": 60000}, ValueError,
+     r"validation must be an integer in \[0, 59999\], got 60000"),
+    ({"validation": 0.5}, TypeError,
+     r"validation must be an integer in \[0, 59999\], got 0.5 \(float\)"),
+    ({"validation": True}, TypeError,
+     r"validation must be an integer in \[0, 59999\], got True \(bool\)"),
+    ({"seed": "0"}, TypeError, r"seed must be an integer >= 0, got '0' \(str\)"),
+    ({"seed": -1}, ValueError, "seed must be an integer >= 0, got -1"),
     ({"download": "yes"}, TypeError, "download must be True or False, got 'yes'"),
     ({"folder": 3}, TypeError, "folder must be a str, os.PathLike or None, got int"),
 ])
@@ -526,7 +529,8 @@ def test_minibatches_without_shuffle_are_views_in_order() -> None:
 
 @pytest.mark.parametrize(("args", "kwargs", "error", "message"), [
     ((np.zeros(5), np.zeros(4)), {"rng": 0}, ValueError, "same first dimension"),
-    ((np.zeros(5), np.zeros(5), 0), {"rng": 0}, ValueError, "batch_size must be >= 1, got 0"),
+    ((np.zeros(5), np.zeros(5), 0), {"rng": 0}, ValueError,
+     "batch_size must be an integer >= 1, got 0"),
     ((np.zeros(5), np.zeros(5), 2.0), {"rng": 0}, TypeError, "batch_size must be an int"),
     ((np.zeros(5), np.zeros(5)), {}, ValueError, "rng is required when shuffle=True"),
     ((np.zeros(5), np.zeros(5)), {"rng": np.random.RandomState(0)}, TypeError,

@@ -25,7 +25,7 @@ def test_relative_error_definition() -> None:
     assert relative_error(1e-13, 0.0) == pytest.approx(0.1)  # the floor `tiny` applies
     assert max_relative_error([1.0, 2.0], [1.0, 2.2]) == pytest.approx(0.2 / 2.2)
     assert max_relative_error(np.zeros(0), np.zeros(0)) == 0.0
-    with pytest.raises(ValueError, match="tiny must be > 0"):
+    with pytest.raises(ValueError, match=r"tiny must be finite and > 0, got 0\.0"):
         relative_error(1.0, 1.0, tiny=0.0)
 
 
@@ -45,7 +45,7 @@ def test_numerical_gradient_keeps_shape_and_input() -> None:
     assert g.shape == (2, 3)
     np.testing.assert_allclose(g, 2 * np.ones((2, 2)) @ x, rtol=1e-8)
     np.testing.assert_array_equal(x, np.arange(6.0).reshape(2, 3))
-    with pytest.raises(ValueError, match="eps must be > 0"):
+    with pytest.raises(ValueError, match=r"eps must be finite and > 0, got 0\.0"):
         numerical_gradient(np.sum, x, eps=0.0)
 
 

@@ -69,7 +69,7 @@ def test_index_is_the_fraction_of_negative_eigenvalues() -> None:
     assert hz.index([-1e-12, 1.0], tol=1e-9) == 0.0
     with pytest.raises(ValueError, match="eigenvalues must be a non-empty 1-D array"):
         hz.index([])
-    with pytest.raises(ValueError, match="tol must be >= 0"):
+    with pytest.raises(ValueError, match="tol must be finite and >= 0, got -1"):
         hz.index([1.0], tol=-1)
 
 

@@ -382,5 +382,5 @@ def test_momentum_sweep_bad_arguments() -> None:
         opt.momentum_sweep(q, [1.0, 1.0], [0.1, 0.0], [0.5], 10)
     with pytest.raises(ValueError, match=r"alphas must be in \[0, 1\)"):
         opt.momentum_sweep(q, [1.0, 1.0], [0.1], [1.0], 10)
-    with pytest.raises(ValueError, match="start must be a finite flat vector"):
+    with pytest.raises(ValueError, match="start must be finite"):
         opt.momentum_sweep(q, [np.nan, 1.0], [0.1], [0.5], 10)

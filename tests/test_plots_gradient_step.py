@@ -17,7 +17,7 @@ def test_iterates_follow_one_minus_two_eta(eta: float, factor: float) -> None:
     plt.close(fig)
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [({"eta": 0.0}, "eta must be > 0"),
+@pytest.mark.parametrize(("kwargs", "message"), [({"eta": 0.0}, "eta must be finite and > 0"),
                                                   ({"eta": 0.1, "steps": 0}, "steps must be")])
 def test_bad_arguments(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):

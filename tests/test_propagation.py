@@ -119,7 +119,7 @@ def test_bad_arguments_are_named() -> None:
         propagation.propagate(_net(2, 5, 1.0), np.zeros((2, 3)), np.zeros(2))
     with pytest.raises(ValueError, match="values must be a 1-D array"):
         propagation.fitted_factor(np.array([1.0, -1.0]))
-    with pytest.raises(ValueError, match="weight_variance must be > 0"):
+    with pytest.raises(ValueError, match="weight_variance must be finite and > 0"):
         propagation.layer_factor(0.0, 3)
 
 

@@ -48,11 +48,11 @@ def test_values_matches_calls_and_accepts_numpy_ints() -> None:
     (lambda: Constant(float("nan")), ValueError, "lr must be finite"),
     (lambda: Constant("0.1"), TypeError, "lr must be a real number"),
     (lambda: StepDecay(0.1, 1.5, 10), ValueError, r"factor must be in \(0, 1\]"),
-    (lambda: StepDecay(0.1, 0.5, 0), ValueError, "every must be an int >= 1"),
+    (lambda: StepDecay(0.1, 0.5, 0), ValueError, "every must be an integer >= 1, got 0"),
     (lambda: Exponential(0.1, 0.5, every=-1), ValueError, "every must be finite and > 0"),
     (lambda: InverseTime(0.1, tau=0), ValueError, "tau must be finite and > 0"),
     (lambda: Linear(0.1, 0.0, tau=10), ValueError, "lr_end must be finite and > 0"),
-    (lambda: Linear(0.1, 0.01, tau=2.5), ValueError, "tau must be an int >= 1"),
+    (lambda: Linear(0.1, 0.01, tau=2.5), ValueError, "tau must be an integer >= 1"),
 ])
 def test_bad_arguments(make, error: type, match: str) -> None:
     with pytest.raises(error, match=match):
@@ -60,9 +60,9 @@ def test_bad_arguments(make, error: type, match: str) -> None:
 
 
 def test_bad_step() -> None:
-    with pytest.raises(ValueError, match="step must be >= 0, got -1"):
+    with pytest.raises(ValueError, match="step must be an integer >= 0, got -1"):
         Constant(0.1)(-1)
     with pytest.raises(TypeError, match="step must be an int"):
         Constant(0.1)(1.5)
-    with pytest.raises(ValueError, match="n must be an int >= 0"):
+    with pytest.raises(ValueError, match="n must be an integer >= 0, got -2"):
         Constant(0.1).values(-2)

@@ -161,7 +161,7 @@ def test_plot_scaling_step_and_widget() -> None:
     fig = plots.plot_scaling_step(BACKPROP_TINY, np.array([0.5, 0.5]), c=4.0, eta=0.1)
     left, right = fig.axes[:2]
     assert left.get_legend() is not None and right.get_xlabel() == "scale factor c"
-    with pytest.raises(ValueError, match="eta must be > 0"):
+    with pytest.raises(ValueError, match="eta must be finite and > 0"):
         plots.plot_scaling_step(BACKPROP_TINY, np.array([0.5, 0.5]), c=4.0, eta=0.0)
     ax = plots.plot_cost_surface(TINY_II, marks={"minima": TINY_II.minima}, n=11)
     assert ax.get_zlabel() == "C" and ax.get_legend() is not None
