@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Two pytest workers; each notebook (its cells depend on each other) stays on one worker.
+WORKERS ?= 2
+XDIST := -n $(WORKERS) --dist loadfile
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600
 QUICK_NOTEBOOKS := notebooks/00_start_here.ipynb notebooks/01_likelihood_criterion.ipynb \
 	notebooks/02_tiny_examples_and_backprop.ipynb notebooks/03_gd_momentum_newton.ipynb
@@ -24,13 +27,14 @@ lab: $(STAMP)
 test: $(STAMP)
 	scripts/ensure-chromium
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest tests $(sort $(wildcard notebooks/*.ipynb)) $(NBVAL) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) tests $(sort $(wildcard notebooks/*.ipynb)) $(NBVAL) \
+		$(PYTEST_ARGS)
 
 ## Under 3 minutes: unit tests and the fast notebooks, no browser.
 test-quick: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest tests -m "not browser and not slow" $(PYTEST_ARGS)
-	$(BIN)/python -m pytest $(QUICK_NOTEBOOKS) $(NBVAL) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) -m "not browser and not slow" tests $(QUICK_NOTEBOOKS) \
+		$(NBVAL) $(PYTEST_ARGS)
 
 ## Re-execute every notebook in order and store its outputs (NOTEBOOKS=... for some).
 outputs: $(STAMP)

@@ -28,7 +28,8 @@ from lecture_utils import optimizers, plots
 from lecture_utils.optimizers import Cost, Optimizer, Trajectory
 from lecture_utils.tiny import TINY_II, grid
 
-__all__ = ["METHODS", "ExplorerView", "explore", "make_optimizer", "make_view", "stability_limit"]
+__all__ = ["METHODS", "ExplorerView", "explore", "make_optimizer", "make_view", "stability_limit",
+           "used_controls"]
 
 #: Menu label -> key of ``optimizers.OPTIMIZERS``.
 METHODS: dict[str, str] = {
@@ -62,6 +63,27 @@ def make_optimizer(method: str, eta: float, alpha: float = 0.9, damping: float =
     if method in _NEWTON:
         return optimizers.make_optimizer(method, damping=damping)
     return optimizers.make_optimizer(method, lr=eta)
+
+
+def used_controls(method: str, sigma: float) -> set[str]:
+    """The explorer's controls that change the trajectory for ``method`` and noise ``sigma``.
+
+    η drives the first-order methods, α only momentum and Nesterov, λ only the damped and
+    saddle-free Newton steps, and the noise seed matters only when σ > 0. The widget disables
+    the others, so no slider silently does nothing.
+    """
+    if method not in METHODS.values():
+        raise ValueError(f"method must be one of {list(METHODS.values())}, got {method!r}")
+    used = {"method", "sigma", "w1", "w2", "steps"}
+    if method not in _NEWTON:
+        used.add("eta")
+    if method in {"momentum", "nesterov"}:
+        used.add("alpha")
+    if method in _NEWTON - {"newton"}:
+        used.add("damping")
+    if sigma > 0:
+        used.add("seed")
+    return used
 
 
 @dataclass(repr=False)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import tempfile
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
@@ -366,10 +367,22 @@ class MLP:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write sizes and weights to the ``.npz`` file ``path`` (exactly that name; plain
-        arrays only, so ``np.load(path, allow_pickle=False)`` reads it)."""
-        with open(path, "wb") as f:
-            np.savez(f, format=np.array(_FORMAT), sizes=np.array(self.sizes, dtype=np.int64),
-                     **dict(zip(self.names, self.params, strict=True)))
+        arrays only, so ``np.load(path, allow_pickle=False)`` reads it).
+
+        The file is written beside ``path`` under a temporary name and renamed into place, so
+        a reader never sees a half-written model and an interrupted save keeps the old one.
+        """
+        target = os.fspath(path)
+        fd, tmp = tempfile.mkstemp(prefix=".mlp-", suffix=".npz.part",
+                                   dir=os.path.dirname(os.path.abspath(target)))
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, format=np.array(_FORMAT), sizes=np.array(self.sizes, dtype=np.int64),
+                         **dict(zip(self.names, self.params, strict=True)))
+            os.replace(tmp, target)
+        except BaseException:
+            os.unlink(tmp)
+            raise
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> MLP:

@@ -52,9 +52,9 @@ def optimizer_explorer(view: explorer.ExplorerView | None = None, *, method: str
     """Controls for :func:`explorer.explore` above the figure, shown as a PNG image.
 
     Method, η (log slider), α, damping λ, noise σ and its seed, start point and number of
-    steps; below the figure the readout (λ(H), η·λ_max against its limit). The contours are
-    drawn once; a control change reruns only the trajectory and blits it
-    (``ExplorerView.render_png``).
+    steps; below the figure the readout (λ(H), η·λ_max against its limit). Controls the chosen
+    method ignores are disabled (:func:`explorer.used_controls`). The contours are drawn once;
+    a control change reruns only the trajectory and blits it (``ExplorerView.render_png``).
     """
     view = explorer.make_view() if view is None else view
     slider = {"continuous_update": True, "style": {"description_width": "80px"}}
@@ -82,6 +82,9 @@ def optimizer_explorer(view: explorer.ExplorerView | None = None, *, method: str
 
     def update(_change: object = None) -> None:
         v = {name: control.value for name, control in controls.items()}
+        used = explorer.used_controls(v["method"], v["sigma"])
+        for name, control in controls.items():
+            control.disabled = name not in used
         explorer.explore(view, method=v["method"], eta=v["eta"], alpha=v["alpha"],
                          damping=v["damping"], sigma=v["sigma"], seed=v["seed"],
                          start=(v["w1"], v["w2"]), steps=v["steps"])

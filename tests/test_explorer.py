@@ -136,6 +136,50 @@ def test_widget_updates_image_and_trajectory() -> None:
     assert "Adam(" in box.children[2].value and box.children[2].value.startswith("<pre>")
 
 
+@pytest.mark.parametrize(("method", "sigma", "ignored"), [
+    ("gd", 0.0, {"alpha", "damping", "seed"}),
+    ("momentum", 0.5, {"damping"}),
+    ("nesterov", 0.0, {"damping", "seed"}),
+    ("adam", 0.0, {"alpha", "damping", "seed"}),
+    ("newton", 0.0, {"eta", "alpha", "damping", "seed"}),
+    ("saddle_free_newton", 0.1, {"eta", "alpha"}),
+])
+def test_every_enabled_control_changes_the_trajectory(method: str, sigma: float,
+                                                      ignored: set[str]) -> None:
+    """The widget disables exactly the controls that cannot change what the student sees."""
+    base = {"eta": 0.1, "alpha": 0.5, "damping": 1.0, "seed": 0, "w1": 0.5, "w2": 1.5,
+            "steps": 20}
+    nudged = {"eta": 0.2, "alpha": 0.6, "damping": 2.0, "seed": 1, "w1": 0.6, "w2": 1.4,
+              "steps": 21}
+
+    def points(**change: float) -> np.ndarray:
+        v = {**base, **change}
+        view = explorer.explore(explorer.make_view(), method=method, sigma=sigma, eta=v["eta"],
+                                alpha=v["alpha"], damping=v["damping"], seed=v["seed"],
+                                start=(v["w1"], v["w2"]), steps=v["steps"])
+        result = view.trajectory.points.copy()
+        plt.close(view.fig)
+        return result
+
+    used = explorer.used_controls(method, sigma)
+    assert used.isdisjoint(ignored)
+    reference = points()
+    for name, value in nudged.items():
+        other = points(**{name: value})
+        changed = other.shape != reference.shape or not np.array_equal(other, reference)
+        assert changed == (name in used), f"{name} for {method}"
+
+
+def test_widget_disables_ignored_controls() -> None:
+    box = widgets.optimizer_explorer(explorer.make_view(), steps=5)
+    controls = {c.description: c for column in box.children[0].children for c in column.children}
+    assert controls["α (momentum)"].disabled and controls["λ (damping)"].disabled
+    controls["method"].value = "momentum"
+    assert not controls["α (momentum)"].disabled and controls["noise seed"].disabled
+    controls["σ (noise)"].value = 0.5
+    assert not controls["noise seed"].disabled
+
+
 def test_contour_and_trajectory_helpers() -> None:
     ax = plots.plot_cost_contours(TINY_II, n=41, marks={"minima": TINY_II.minima,
                                                        "saddle": TINY_II.saddle})

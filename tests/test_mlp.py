@@ -185,6 +185,23 @@ def test_save_load_round_trip(tmp_path: Path) -> None:
     np.testing.assert_array_equal(model.forward(x), loaded.forward(x))
     model.save(tmp_path / "no_suffix")  # written under exactly the name given
     assert MLP.load(tmp_path / "no_suffix").sizes == (8, 6, 4)
+    assert sorted(q.name for q in tmp_path.iterdir()) == ["model.npz", "no_suffix"]
+
+
+def test_failed_save_keeps_the_previous_model(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "model.npz"
+    MLP([8, 6, 4], rng=1).save(path)
+    before = path.read_bytes()
+
+    def broken_savez(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez", broken_savez)
+    with pytest.raises(OSError, match="disk full"):
+        MLP([8, 6, 4], rng=2).save(path)
+    assert path.read_bytes() == before
+    assert [q.name for q in tmp_path.iterdir()] == ["model.npz"]  # no half-written leftovers
 
 
 def test_load_rejects_inconsistent_files(tmp_path: Path) -> None:
