@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Tests and stored outputs run BLAS single-threaded: two pytest workers then use both cores
+# without oversubscription, and float32 sums do not depend on the thread count.
+THREADS := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 # Two pytest workers; each notebook (its cells depend on each other) stays on one worker.
 WORKERS ?= 2
 XDIST := -n $(WORKERS) --dist loadfile
@@ -27,18 +30,18 @@ lab: $(STAMP)
 test: $(STAMP)
 	scripts/ensure-chromium
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest $(XDIST) tests $(sort $(wildcard notebooks/*.ipynb)) $(NBVAL) \
+	$(THREADS) $(BIN)/python -m pytest $(XDIST) tests $(sort $(wildcard notebooks/*.ipynb)) $(NBVAL) \
 		$(PYTEST_ARGS)
 
 ## Under 3 minutes: unit tests and the fast notebooks, no browser.
 test-quick: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest $(XDIST) -m "not browser and not slow" tests $(QUICK_NOTEBOOKS) \
+	$(THREADS) $(BIN)/python -m pytest $(XDIST) -m "not browser and not slow" tests $(QUICK_NOTEBOOKS) \
 		$(NBVAL) $(PYTEST_ARGS)
 
 ## Re-execute every notebook in order and store its outputs (NOTEBOOKS=... for some).
 outputs: $(STAMP)
-	$(BIN)/python scripts/execute_notebooks.py $(NOTEBOOKS)
+	$(THREADS) $(BIN)/python scripts/execute_notebooks.py $(NOTEBOOKS)
 
 ## Download and verify MNIST into the cache (what Binder's postBuild runs).
 data: $(STAMP)

@@ -103,9 +103,9 @@ def per_example_sq_norms(model: nn.Sequential, x: torch.Tensor, y: torch.Tensor)
 def gradient_variance(model: nn.Sequential, x: torch.Tensor, y: torch.Tensor,
                       chunk: int = 10_000) -> tuple[float, float]:
     """Exact σ² = (1/N) Σ ||g_i||² − ||g||² and ||g||² over the whole data set (x, y)."""
-    sq_mean = sum(float(per_example_sq_norms(model, x[s:s + chunk], y[s:s + chunk]).sum())
+    sq_mean = sum(per_example_sq_norms(model, x[s:s + chunk], y[s:s + chunk]).sum().item()
                   for s in range(0, len(x), chunk)) / len(x)
-    g2 = float(full_gradient(model, x, y, chunk).square().sum())
+    g2 = full_gradient(model, x, y, chunk).square().sum().item()
     return sq_mean - g2, g2
 
 
@@ -135,7 +135,7 @@ def minibatch_gradient_noise(model: nn.Sequential, x: np.ndarray, y: np.ndarray,
         d2 = []
         for _ in range(n_draws):
             index = torch.from_numpy(rng.choice(n, size=int(b), replace=False))
-            d2.append(float((full_gradient(model, xt[index], yt[index]) - g).square().sum()))
+            d2.append((full_gradient(model, xt[index], yt[index]) - g).square().sum().item())
         variance.append(np.mean(d2))
         stderr.append(np.std(d2, ddof=1) / np.sqrt(n_draws))
     return GradientNoise(sizes, np.array(variance), np.array(stderr), sigma2, g2, n)

@@ -90,8 +90,8 @@ def evaluate(model: nn.Module, x: np.ndarray | torch.Tensor, y: np.ndarray | tor
     for start in range(0, len(xt), chunk):
         logits = model(xt[start:start + chunk])
         target = yt[start:start + chunk]
-        total_loss += float(nn.functional.cross_entropy(logits, target, reduction="sum"))
-        correct += int((logits.argmax(dim=1) == target).sum())
+        total_loss += nn.functional.cross_entropy(logits, target, reduction="sum").item()
+        correct += int((logits.argmax(dim=1) == target).sum().item())
     return total_loss / len(xt), correct / len(xt)
 
 

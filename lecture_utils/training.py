@@ -80,7 +80,8 @@ def train(model: MLP, optimizer: Optimizer, x: ArrayLike, y: ArrayLike, *, epoch
     The full training loss (and the validation accuracy, if ``x_val``/``y_val`` are given) is
     recorded for the initial weights, every ``eval_every`` updates and after every epoch.
     ``progress`` shows a tqdm bar with the running mean of the epoch's mini-batch losses.
-    Labels ``y`` are class indices. Returns the :class:`History`.
+    Labels ``y`` are class indices. Returns the :class:`History`; its ``seconds`` counts the
+    updates only, evaluations excluded (as in ``torch_training.train_torch``).
     """
     for name, value in (("epochs", epochs), ("batch_size", batch_size),
                         ("eval_every", 1 if eval_every is None else eval_every)):
@@ -95,14 +96,17 @@ def train(model: MLP, optimizer: Optimizer, x: ArrayLike, y: ArrayLike, *, epoch
                          f"got shape {y.shape} and dtype {y.dtype}")
     rng = np.random.default_rng(seed)
     history = History()
-    start = time.perf_counter()
 
     def record(step: int) -> None:
+        nonlocal start
+        began = time.perf_counter()
         history.eval_step.append(step)
         history.train_loss.append(evaluate(model, x, y)[0])
         if x_val is not None:
             history.val_accuracy.append(evaluate(model, x_val, y_val)[1])
+        start += time.perf_counter() - began  # time the updates only, as train_torch does
 
+    start = time.perf_counter()
     record(0)
     steps_per_epoch = -(-len(x) // batch_size)
     bar = tqdm(total=epochs * steps_per_epoch, disable=not progress, unit="update")

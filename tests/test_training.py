@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from lecture_utils import plots
+from lecture_utils import plots, torch_training, training
 from lecture_utils.data import load_mnist
 from lecture_utils.mlp import MLP
 from lecture_utils.optimizers import GradientDescent, Momentum
@@ -68,6 +68,35 @@ def test_same_seed_same_run_and_eval_every() -> None:
     other = train(MLP([4, 8, 2], rng=0), GradientDescent(0.5), x, y, epochs=2, batch_size=32,
                   seed=4, progress=False)
     assert other.step_loss != runs[0].step_loss
+
+
+@pytest.mark.parametrize("loop", ["numpy", "torch"])
+def test_seconds_count_the_updates_not_the_evaluations(loop: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """``History.seconds`` means the same in both loops: updates only, evaluations excluded."""
+    module = training if loop == "numpy" else torch_training
+    real_evaluate, clock = module.evaluate, [0.0]
+
+    def fake_perf_counter() -> float:  # a deterministic clock: 1 ms per reading
+        clock[0] += 1e-3
+        return clock[0]
+
+    def slow_evaluate(*args, **kwargs):  # an evaluation takes 100 s on that clock
+        clock[0] += 100.0
+        return real_evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(module.time, "perf_counter", fake_perf_counter)
+    monkeypatch.setattr(module, "evaluate", slow_evaluate)
+    x, y = toy_data(n=100)
+    model = MLP([4, 8, 2], rng=0)
+    if loop == "numpy":
+        h = train(model, GradientDescent(0.1), x, y, batch_size=10, eval_every=1, progress=False)
+    else:
+        net = model.to_torch()
+        h = train_torch(net, torch.optim.SGD(net.parameters(), lr=0.1), x, y, batch_size=10,
+                        eval_every=1)
+    assert len(h.eval_step) == 11
+    assert 0 < h.seconds < 1  # 11 evaluations would add 1,100 s
 
 
 def test_progress_bar_shows_running_loss(capsys: pytest.CaptureFixture[str]) -> None:
