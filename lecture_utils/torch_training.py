@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 from torch import nn
 
+from lecture_utils._checks import integer
 from lecture_utils.data import minibatches
 from lecture_utils.optimizers import (
     Adadelta,
@@ -73,6 +75,41 @@ class History:
         """Number of updates in one epoch, ⌈n/B⌉ (600 for MNIST's 60,000 images and B = 100)."""
         return len(self.step_loss) // max(len(self.epoch_loss), 1)
 
+    def record_evaluation(self, step: int, evaluate: Callable[[Any, Any], tuple[float, float]],
+                          train: tuple[Any, Any], val: tuple[Any, Any] | None) -> None:
+        """Append the training-set loss (and, if ``val``, the validation accuracy) after
+        ``step`` updates; ``evaluate(x, y)`` returns ``(loss, accuracy)``."""
+        self.eval_step.append(step)
+        self.train_loss.append(evaluate(*train)[0])
+        if val is not None:
+            self.val_accuracy.append(evaluate(*val)[1])
+
+    def end_epoch(self, losses: list[float]) -> None:
+        """Append one epoch's mini-batch losses and their mean."""
+        self.step_loss.extend(losses)
+        self.epoch_loss.append(float(np.mean(losses)))
+
+
+class UpdateClock:
+    """Wall-clock seconds of the updates: time spent inside ``paused()`` (evaluations) is left
+    out, so ``History.seconds`` means the same in the numpy and the torch loop."""
+
+    def __init__(self) -> None:
+        self._start = time.perf_counter()
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Leave the time of the ``with`` block out of :meth:`seconds`."""
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            self._start += time.perf_counter() - began
+
+    def seconds(self) -> float:
+        """Seconds since the clock started, paused blocks excluded."""
+        return time.perf_counter() - self._start
+
 
 class TrainedRun(NamedTuple):
     """A trained model and the history of its training."""
@@ -107,25 +144,16 @@ def train_torch(model: nn.Module, optimizer: torch.optim.Optimizer, x: np.ndarra
     group before update k = 0, 1, ... (slide "Mini-batch training": anneal η_k towards the end).
     Labels ``y`` are class indices. Returns the :class:`History`.
     """
-    _check_positive_int(epochs=epochs, batch_size=batch_size)
-    if eval_every is not None:
-        _check_positive_int(eval_every=eval_every)
-    if (x_val is None) != (y_val is None):
-        raise ValueError("x_val and y_val must be given together")
+    check_loop_arguments(epochs, batch_size, eval_every, x_val, y_val)
     xt, yt = _as_tensors(model, x, y)
     rng = np.random.default_rng(seed)
-    history = History()
+    history, clock = History(), UpdateClock()
+    val = None if x_val is None else (x_val, y_val)
 
     def record(step: int) -> None:
-        nonlocal start
-        began = time.perf_counter()
-        history.eval_step.append(step)
-        history.train_loss.append(evaluate(model, xt, yt)[0])
-        if x_val is not None:
-            history.val_accuracy.append(evaluate(model, x_val, y_val)[1])
-        start += time.perf_counter() - began  # time the updates only
+        with clock.paused():
+            history.record_evaluation(step, partial(evaluate, model), (xt, yt), val)
 
-    start = time.perf_counter()
     record(0)
     step = 0
     for _ in range(epochs):
@@ -143,11 +171,10 @@ def train_torch(model: nn.Module, optimizer: torch.optim.Optimizer, x: np.ndarra
             step += 1
             if eval_every is not None and step % eval_every == 0:
                 record(step)
-        history.step_loss.extend(losses)
-        history.epoch_loss.append(float(np.mean(losses)))
+        history.end_epoch(losses)
         if history.eval_step[-1] != step:
             record(step)
-    history.seconds = time.perf_counter() - start
+    history.seconds = clock.seconds()
     return history
 
 
@@ -246,7 +273,12 @@ def _as_tensors(model: nn.Module, x: np.ndarray | torch.Tensor,
     return xt, yt.long()
 
 
-def _check_positive_int(**values: int) -> None:
-    for name, value in values.items():
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+def check_loop_arguments(epochs: int, batch_size: int, eval_every: int | None,
+                         x_val: object, y_val: object) -> None:
+    """The argument checks the numpy and the torch training loop share."""
+    integer("epochs", epochs, minimum=1)
+    integer("batch_size", batch_size, minimum=1)
+    if eval_every is not None:
+        integer("eval_every", eval_every, minimum=1)
+    if (x_val is None) != (y_val is None):
+        raise ValueError("x_val and y_val must be given together")

@@ -10,8 +10,8 @@ fill the same :class:`~lecture_utils.torch_training.History`.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -21,7 +21,7 @@ from lecture_utils.data import minibatches
 from lecture_utils.functions import cross_entropy
 from lecture_utils.mlp import MLP
 from lecture_utils.optimizers import Optimizer
-from lecture_utils.torch_training import History
+from lecture_utils.torch_training import History, UpdateClock, check_loop_arguments
 
 __all__ = ["History", "confusion_matrix", "evaluate", "most_confident_errors", "train"]
 
@@ -83,30 +83,20 @@ def train(model: MLP, optimizer: Optimizer, x: ArrayLike, y: ArrayLike, *, epoch
     Labels ``y`` are class indices. Returns the :class:`History`; its ``seconds`` counts the
     updates only, evaluations excluded (as in ``torch_training.train_torch``).
     """
-    for name, value in (("epochs", epochs), ("batch_size", batch_size),
-                        ("eval_every", 1 if eval_every is None else eval_every)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
-    if (x_val is None) != (y_val is None):
-        raise ValueError("x_val and y_val must be given together")
+    check_loop_arguments(epochs, batch_size, eval_every, x_val, y_val)
     x = np.ascontiguousarray(x, dtype=model.dtype)  # one conversion, not one per batch
     y = np.asarray(y)
     if y.ndim != 1 or y.dtype.kind not in "iu" or len(y) != len(x):
         raise ValueError(f"y must hold one integer label per row of x, shape ({len(x)},), "
                          f"got shape {y.shape} and dtype {y.dtype}")
     rng = np.random.default_rng(seed)
-    history = History()
+    history, clock = History(), UpdateClock()
+    val = None if x_val is None else (x_val, y_val)
 
     def record(step: int) -> None:
-        nonlocal start
-        began = time.perf_counter()
-        history.eval_step.append(step)
-        history.train_loss.append(evaluate(model, x, y)[0])
-        if x_val is not None:
-            history.val_accuracy.append(evaluate(model, x_val, y_val)[1])
-        start += time.perf_counter() - began  # time the updates only, as train_torch does
+        with clock.paused():
+            history.record_evaluation(step, partial(evaluate, model), (x, y), val)
 
-    start = time.perf_counter()
     record(0)
     steps_per_epoch = -(-len(x) // batch_size)
     bar = tqdm(total=epochs * steps_per_epoch, disable=not progress, unit="update")
@@ -128,13 +118,12 @@ def train(model: MLP, optimizer: Optimizer, x: ArrayLike, y: ArrayLike, *, epoch
             if eval_every is not None and step % eval_every == 0:
                 record(step)
         bar.update(step - bar.n)
-        history.step_loss.extend(losses)
-        history.epoch_loss.append(float(np.mean(losses)))
+        history.end_epoch(losses)
         if history.eval_step[-1] != step:
             record(step)
         if history.val_accuracy:
             bar.set_postfix(loss=f"{history.epoch_loss[-1]:.4f}",
                             val_acc=f"{history.val_accuracy[-1]:.4f}")
     bar.close()
-    history.seconds = time.perf_counter() - start
+    history.seconds = clock.seconds()
     return history

@@ -127,9 +127,9 @@ def test_bad_arguments_are_named(call, error, match):
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [
-    ({"epochs": 0}, "epochs must be a positive int"),
-    ({"batch_size": 2.5}, "batch_size must be a positive int"),
-    ({"eval_every": 0}, "eval_every must be a positive int"),
+    ({"epochs": 0}, "epochs must be an integer >= 1, got 0"),
+    ({"batch_size": 2.5}, "batch_size must be an integer >= 1, got 2.5"),
+    ({"eval_every": 0}, "eval_every must be an integer >= 1, got 0"),
     ({"x_val": np.zeros((2, D))}, "x_val and y_val must be given together"),
     ({"y": np.zeros(N)}, "integer class labels"),
     ({"y": np.zeros(N - 1, dtype=int)}, "same length"),

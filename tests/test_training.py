@@ -85,7 +85,7 @@ def test_seconds_count_the_updates_not_the_evaluations(loop: str,
         clock[0] += 100.0
         return real_evaluate(*args, **kwargs)
 
-    monkeypatch.setattr(module.time, "perf_counter", fake_perf_counter)
+    monkeypatch.setattr(torch_training.time, "perf_counter", fake_perf_counter)  # both loops
     monkeypatch.setattr(module, "evaluate", slow_evaluate)
     x, y = toy_data(n=100)
     model = MLP([4, 8, 2], rng=0)
@@ -125,7 +125,7 @@ def test_confusion_matrix_and_confident_errors() -> None:
 def test_bad_arguments() -> None:
     x, y = toy_data(20)
     model, opt = MLP([4, 2]), GradientDescent(0.1)
-    with pytest.raises(ValueError, match="epochs must be a positive int, got 0"):
+    with pytest.raises(ValueError, match="epochs must be an integer >= 1, got 0"):
         train(model, opt, x, y, epochs=0)
     with pytest.raises(ValueError, match="x_val and y_val must be given together"):
         train(model, opt, x, y, x_val=x)
