@@ -35,6 +35,11 @@ def torch_chain(cost: LinearChainCost):
     return lambda w: (w[0] * w[1] * cost.x - cost.y) ** 2 + cost.decay * (w[0] ** 2 + w[1] ** 2)
 
 
+def param_id(value: object) -> str:
+    """A test id that is the same in every process: a function's name, else the repr."""
+    return getattr(value, "__name__", None) or repr(value)
+
+
 COSTS = [
     (TinyExampleI(x=1.0, y=1.5), torch_tiny_i),
     (TinyExampleI(x=-0.7, y=2.0), torch_tiny_i),
@@ -56,7 +61,7 @@ def assert_rel_close(a: np.ndarray, b: np.ndarray) -> None:
     assert max_relative_error(a, b) < RTOL
 
 
-@pytest.mark.parametrize(("cost", "make_torch"), COSTS, ids=repr)
+@pytest.mark.parametrize(("cost", "make_torch"), COSTS, ids=param_id)
 def test_grad_and_hessian_match_autograd(cost, make_torch) -> None:
     rng = np.random.default_rng(0)
     f = make_torch(cost)
@@ -67,7 +72,7 @@ def test_grad_and_hessian_match_autograd(cost, make_torch) -> None:
         assert float(cost.value(w)) == pytest.approx(float(f(torch.tensor(w))), rel=1e-12)
 
 
-@pytest.mark.parametrize(("cost", "make_torch"), COSTS, ids=repr)
+@pytest.mark.parametrize(("cost", "make_torch"), COSTS, ids=param_id)
 def test_vectorised_over_leading_axes(cost, make_torch) -> None:
     rng = np.random.default_rng(1)
     w = rng.normal(size=(3, 4, 2))
@@ -170,7 +175,7 @@ def test_plot_scaling_step_and_widget() -> None:
     assert w.children[0].value == pytest.approx(2.0)
 
 
-@pytest.mark.parametrize(("cost", "make_torch"), COSTS, ids=repr)
+@pytest.mark.parametrize(("cost", "make_torch"), COSTS, ids=param_id)
 def test_torch_value_matches_value_and_reference(cost, make_torch) -> None:
     w = np.random.default_rng(3).normal(size=(5, 2))
     wt = torch.tensor(w, dtype=torch.float64)
