@@ -1,9 +1,31 @@
 # The project's commands. `make lab` and `make test` each work alone on a fresh clone:
 # they create .venv if missing and install the pinned requirements (quick when installed).
+#   make lab    torch (CPU build on Linux) + the student lock, requirements/student.txt
+#   make test   the same + the developer lock, requirements/dev.txt; also builds .venv-student
+#               from the student lock alone, the environment tests/test_student_env.py runs in
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+STUDENT_LOCK := requirements/student.txt
+DEV_LOCK := requirements/dev.txt
+STUDENT_VENV := .venv-student
+# torch is pinned once, in the student lock; its torch-only install step comes first.
+TORCH_VERSION := $(shell sed -n 's/^torch==//p' $(STUDENT_LOCK))
+# PyTorch's CPU-only wheel index on Linux (PyPI's Linux wheel pulls the CUDA libraries);
+# TORCH_INDEX= (empty) takes PyPI's wheel, as macOS always does.
+ifeq ($(shell uname -s),Linux)
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+else
+TORCH_INDEX ?=
+endif
+# A 20 s timeout and two retries: where the index is unreachable pip falls back to its other
+# sources after seconds, not after pip's default 5 retries, each of which may wait the whole
+# timeout (PIP_DEFAULT_TIMEOUT) on a network that drops packets.
+PIP := -m pip install --quiet --disable-pip-version-check
+PIP_TORCH := $(PIP) --timeout 20 --retries 2 --no-deps $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+# Which torch build the step installed (the CI log shows +cpu).
+SHOW_TORCH := -c 'import importlib.metadata as m; print("installed torch", m.version("torch"))'
 # Tests and stored outputs run BLAS single-threaded: two pytest workers then use both cores
 # without oversubscription, and float32 sums do not depend on the thread count.
 THREADS := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
@@ -14,20 +36,67 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.
 QUICK_NOTEBOOKS := notebooks/00_start_here.ipynb notebooks/01_likelihood_criterion.ipynb \
 	notebooks/02_tiny_examples_and_backprop.ipynb notebooks/03_gd_momentum_newton.ipynb
 
-.PHONY: lab test test-quick outputs data lint bench lock
+.PHONY: lab test test-quick outputs data lint bench lock FORCE
 
-$(STAMP): requirements.txt pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+# The Python a venv is made with: supported (requires-python of pyproject.toml, read here), and
+# the one that made an existing venv, else that venv is rebuilt. Checked before any venv is made.
+PYTHON_MIN := $(shell sed -n 's/^requires-python = ">=\(.*\)"/\1/p' pyproject.toml)
+PYTHON_FOUND := $(shell $(PYTHON) -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])' 2>/dev/null)
+PYTHON_MINOR := $(basename $(PYTHON_FOUND))
+venv_python = $(shell $(1)/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+VENV_PYTHON := $(call venv_python,$(VENV))
+STUDENT_VENV_PYTHON := $(call venv_python,$(STUDENT_VENV))
+# A venv missing, broken or made by another Python is (re)built: its stamp depends on FORCE.
+rebuild = $(if $(filter $(PYTHON_MINOR),$(1)),,FORCE)
+ifneq ($(call rebuild,$(VENV_PYTHON))$(call rebuild,$(STUDENT_VENV_PYTHON)),)
+ifeq ($(PYTHON_FOUND),)
+$(error $(PYTHON) not found: the project needs Python $(PYTHON_MIN) or newer (make PYTHON=python3.12 ...))
+endif
+ifneq ($(firstword $(shell printf '%s\n' $(PYTHON_MIN) $(PYTHON_FOUND) | sort -V)),$(PYTHON_MIN))
+$(error $(PYTHON) is Python $(PYTHON_FOUND); the project needs Python $(PYTHON_MIN) or newer (make PYTHON=python3.12 ...))
+endif
+endif
+
+# $(call make_venv,FOLDER,ITS_PYTHON): create FOLDER with $(PYTHON), first removing one made by
+# another Python (or broken).
+define make_venv
+	@if [ -e $(1) ] && [ "$(2)" != "$(PYTHON_MINOR)" ]; then \
+		echo "$(1) was made by Python $(or $(2),(broken)), not $(PYTHON_MINOR): rebuilding it"; \
+		rm -rf $(1); fi
+	test -x $(1)/bin/python || $(PYTHON) -m venv $(1)
+endef
+
+# torch alone from TORCH_INDEX, then the student lock, then lecture_utils itself (editable).
+define install_student
+	$(1)/bin/python $(PIP_TORCH) torch==$(TORCH_VERSION)
+	@$(1)/bin/python $(SHOW_TORCH)
+	$(1)/bin/python $(PIP) -r $(STUDENT_LOCK)
+	$(1)/bin/python $(PIP) --no-deps --no-build-isolation -e .
+endef
+
+$(VENV)/.student: $(STUDENT_LOCK) pyproject.toml $(call rebuild,$(VENV_PYTHON))
+	$(call make_venv,$(VENV),$(VENV_PYTHON))
+	$(call install_student,$(VENV))
 	touch $@
 
-## Open JupyterLab on the start notebook (LAB_ARGS="--no-browser --port 8899" to customise).
-lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/00_start_here.ipynb $(LAB_ARGS)
+$(STAMP): $(VENV)/.student $(DEV_LOCK)
+	$(BIN)/python $(PIP) -r $(DEV_LOCK)
+	touch $@
+
+# The student environment of tests/test_student_env.py: the student lock alone, no test tools.
+$(STUDENT_VENV)/.installed: $(STUDENT_LOCK) pyproject.toml $(call rebuild,$(STUDENT_VENV_PYTHON))
+	$(call make_venv,$(STUDENT_VENV),$(STUDENT_VENV_PYTHON))
+	$(call install_student,$(STUDENT_VENV))
+	touch $@
+
+## Open JupyterLab on the start notebook of the student edition (LAB_ARGS="--no-browser --port 8899"
+## to customise; LAB_NOTEBOOK=notebooks/00_start_here.ipynb for the complete edition).
+LAB_NOTEBOOK ?= $(firstword $(wildcard notebooks/student/00_start_here.ipynb) notebooks/00_start_here.ipynb)
+lab: $(VENV)/.student
+	$(BIN)/jupyter lab $(LAB_NOTEBOOK) $(LAB_ARGS)
 
 ## Every test: ruff, unit tests, nbval on every notebook, the browser test.
-test: $(STAMP)
+test: $(STAMP) $(STUDENT_VENV)/.installed
 	scripts/ensure-chromium
 	$(BIN)/ruff check .
 	$(THREADS) $(BIN)/python -m pytest $(XDIST) tests $(sort $(wildcard notebooks/*.ipynb)) $(NBVAL) \
@@ -36,7 +105,7 @@ test: $(STAMP)
 ## Under 3 minutes: unit tests and the fast notebooks, no browser.
 test-quick: $(STAMP)
 	$(BIN)/ruff check .
-	$(THREADS) $(BIN)/python -m pytest $(XDIST) -m "not browser and not slow" tests $(QUICK_NOTEBOOKS) \
+	$(THREADS) $(BIN)/python -m pytest $(XDIST) -m "not browser and not slow and not registry" tests $(QUICK_NOTEBOOKS) \
 		$(NBVAL) $(PYTEST_ARGS)
 
 ## Re-execute every notebook in order and store its outputs (NOTEBOOKS=... for some).
@@ -53,6 +122,22 @@ lint: $(STAMP)
 bench: $(STAMP)
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
-## Re-pin requirements.txt from what .venv holds.
+## Re-pin both locks from pyproject.toml's ranges (UPGRADE=1: newest versions; needs PyPI).
 lock: $(STAMP)
-	scripts/lock
+	$(BIN)/python scripts/lock
+
+## Write the student edition notebooks/student/ (solutions stubbed, outputs cleared).
+.PHONY: student
+student: $(STAMP)
+	$(BIN)/python -m lecture_utils.editions
+
+## Build the static website of the notebooks into build/site/html (site/build_site.py).
+.PHONY: site
+site: $(STAMP)
+	$(BIN)/python site/build_site.py
+
+## Prove that stored outputs are reproducible: execute each notebook twice (nothing written)
+## and list changed lines outside `# NBVAL_IGNORE_OUTPUT` cells (NOTEBOOKS=... for some).
+.PHONY: outputs-stable
+outputs-stable: $(STAMP)
+	$(THREADS) $(BIN)/python scripts/execute_notebooks.py --check-stable $(NOTEBOOKS)

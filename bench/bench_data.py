@@ -1,4 +1,4 @@
-"""Benchmark: load all four MNIST files from the local folder (issue 3: < 1 s, ≤ ~300 MB).
+"""Benchmark: load all four MNIST files from the local folder (target: < 1 s, ≤ ~300 MB).
 
     LECTURE_MNIST_DIR=../shared/data/mnist .venv/bin/python bench/bench_data.py [FOLDER]
 

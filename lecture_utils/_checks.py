@@ -15,7 +15,7 @@ import numbers
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["ArgumentTypeError", "finite_vector", "integer", "positive", "real"]
+__all__ = ["ArgumentTypeError", "finite_vector", "integer", "positive", "real", "unit_interval"]
 
 
 class ArgumentTypeError(TypeError, ValueError):
@@ -74,3 +74,11 @@ def finite_vector(name: str, value: ArrayLike) -> np.ndarray:
     if not np.all(np.isfinite(w)):
         raise ValueError(f"{name} must be finite, got {w.tolist()}")
     return w
+
+
+def unit_interval(name: str, value: object) -> float:
+    """``value`` as a float if 0 ≤ value < 1 (a decay or momentum factor)."""
+    x = real(name, value)
+    if not 0.0 <= x < 1.0:
+        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+    return x

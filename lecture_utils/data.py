@@ -17,8 +17,8 @@ to a hidden temporary file in the data folder and is renamed into place only onc
 so a failed or interrupted download never leaves a file that looks valid.
 
 From a terminal (or Binder's ``postBuild``): ``python -m lecture_utils fetch-data``.
-Beside the loader: :func:`minibatches` and ``one_hot`` (re-exported from
-:mod:`lecture_utils.functions`).
+Beside the loader: ``one_hot`` (re-exported from :mod:`lecture_utils.functions`); the
+mini-batches of training are ``lecture_utils.training.minibatches``.
 """
 
 from __future__ import annotations
@@ -28,12 +28,13 @@ import dataclasses
 import functools
 import gzip
 import hashlib
+import io
 import os
 import secrets
 import sys
 import tempfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -59,7 +60,6 @@ __all__ = [
     "fetch_mnist",
     "load_mnist",
     "main",
-    "minibatches",
     "mnist_status",
     "one_hot",
 ]
@@ -168,13 +168,34 @@ def _advice(folder: Path, source: Source) -> str:
 # ----------------------------------------------------------------------------- verification
 
 
+def _gunzip(raw: bytes, spec: _FileSpec, origin: str) -> memoryview:
+    """Decompress ``raw`` in a stream, refusing to write past the size of ``spec``'s IDX file.
+
+    The limit is the IDX header plus the payload of ``spec.shape``: the largest an intact
+    file can be. A gzip file that decompresses to more (a decompression bomb: a megabyte of
+    compressed zeros can hold a gigabyte) is rejected as soon as it passes the limit, so memory
+    never exceeds one buffer of that size.
+    """
+    limit = 4 + 4 * len(spec.shape) + int(np.prod(spec.shape, dtype=np.int64))
+    out = memoryview(bytearray(limit + 1))  # one byte more than allowed, to notice a longer one
+    size = 0
+    with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
+        while size <= limit and (n := stream.readinto(out[size:size + _CHUNK_BYTES])):
+            size += n
+    if size > limit:
+        raise MnistFileError(f"{origin}: decompresses to more than {limit:,} bytes, the size of "
+                             f"the IDX file {spec.name} with shape {spec.shape}; rejected while "
+                             f"decompressing (a corrupted file or a decompression bomb)")
+    return out[:size]
+
+
 def _decode(raw: bytes, spec: _FileSpec, origin: str) -> np.ndarray:
-    """gunzip, parse and verify ``raw``: a read-only uint8 view of the decompressed bytes."""
+    """gunzip (with a size limit), parse and verify ``raw``: a read-only uint8 array."""
     if not raw:
         raise MnistFileError(f"{origin}: the file is empty (0 bytes); expected gzip-compressed "
                              f"IDX data")
     try:
-        data = gzip.decompress(raw)
+        data = _gunzip(raw, spec, origin)
     except (EOFError, OSError, zlib.error) as err:
         raise MnistFileError(f"{origin}: not a complete gzip file ({err}); it is truncated or "
                              f"corrupted") from err
@@ -187,6 +208,7 @@ def _decode(raw: bytes, spec: _FileSpec, origin: str) -> np.ndarray:
         raise MnistFileError(f"{origin}: SHA-256 of the decompressed content does not match: "
                              f"expected {spec.sha256}, found {found}; the file is corrupted "
                              f"or not the original MNIST {spec.name}")
+    array.flags.writeable = False
     return array
 
 
@@ -465,37 +487,6 @@ def mnist_status(folder: str | os.PathLike[str] | None = None, *,
             except MnistFileError:
                 invalid.append(spec.name)
     return MnistStatus(target, source, tuple(missing), tuple(invalid), verify)
-
-
-def minibatches(x: np.ndarray, y: np.ndarray, batch_size: int = 100, *,
-                rng: np.random.Generator | int | None = None, shuffle: bool = True,
-                drop_last: bool = False) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """One epoch of mini-batches ``(x[idx], y[idx])`` (slides: 600 updates of 100 per epoch).
-
-    With ``shuffle=True`` each call draws a new permutation from ``rng``: pass one
-    ``np.random.Generator`` and call once per epoch to get a new order every epoch (an
-    int seed gives the same order on every call). With ``shuffle=False`` the batches are
-    views in file order. If ``batch_size`` does not divide ``n``, the last batch holds the
-    remaining ``n % batch_size`` samples, or is dropped with ``drop_last=True``.
-    """
-    x, y = np.asarray(x), np.asarray(y)
-    if x.ndim == 0 or y.ndim == 0 or len(x) != len(y):
-        raise ValueError(f"x and y must have the same first dimension, got shapes {x.shape} "
-                         f"and {y.shape}")
-    integer("batch_size", batch_size, minimum=1)
-    if shuffle and rng is None:
-        raise ValueError("rng is required when shuffle=True: pass np.random.default_rng(seed)")
-    if rng is not None and not isinstance(rng, (np.random.Generator, int, np.integer)):
-        raise TypeError(f"rng must be a numpy.random.Generator or an int seed, got "
-                        f"{type(rng).__name__}")
-    n = len(x)
-    stop = n - n % batch_size if drop_last else n
-    if not shuffle:
-        return ((x[i:i + batch_size], y[i:i + batch_size]) for i in range(0, stop, batch_size))
-    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-    order = gen.permutation(n)
-    return ((x[idx], y[idx]) for idx in (order[i:i + batch_size]
-                                         for i in range(0, stop, batch_size)))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

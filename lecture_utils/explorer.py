@@ -2,7 +2,7 @@
 
 :func:`explore` is the pure part (parameters in, figure out) that tests and the benchmark call;
 ``lecture_utils.widgets.optimizer_explorer`` wraps it in sliders. The contours are drawn once,
-by :func:`make_view`; a slider move only reruns :func:`~lecture_utils.optimizers.run_trajectory`,
+by :func:`make_view`; a slider move only reruns :func:`~lecture_utils.trajectories.run_trajectory`,
 moves the line data (``set_data``), rewrites the readout text and blits the moving lines onto
 the stored background (:meth:`ExplorerView.render_png`).
 
@@ -24,11 +24,12 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from PIL import Image
 
-from lecture_utils import optimizers, plots
-from lecture_utils.optimizers import Cost, Optimizer, Trajectory
+from lecture_utils import plots
+from lecture_utils.optimizers import Optimizer, make_optimizer
 from lecture_utils.tiny import TINY_II, grid
+from lecture_utils.trajectories import Cost, Trajectory, run_trajectory
 
-__all__ = ["METHODS", "ExplorerView", "explore", "make_optimizer", "make_view", "stability_limit",
+__all__ = ["METHODS", "ExplorerView", "explore", "make_view", "optimizer_kwargs", "stability_limit",
            "used_controls"]
 
 #: Menu label -> key of ``optimizers.OPTIMIZERS``.
@@ -46,9 +47,9 @@ _NEWTON = {"newton", "damped_newton", "saddle_free_newton"}
 LOSS_RANGE = (1e-12, 1e3)
 
 
-def make_optimizer(method: str, eta: float, alpha: float = 0.9, damping: float = 1.0
-                   ) -> Optimizer:
-    """The optimiser behind the explorer's controls.
+def optimizer_kwargs(method: str, eta: float, alpha: float = 0.9, damping: float = 1.0
+                     ) -> dict[str, float]:
+    """The arguments of ``optimizers.make_optimizer(method, ...)`` behind the explorer's controls.
 
     Gradient descent and Adam use η; momentum and Nesterov use η and α; the Newton family
     takes the full step (η = 1) and the damped/saddle-free variants use λ = ``damping``.
@@ -57,12 +58,12 @@ def make_optimizer(method: str, eta: float, alpha: float = 0.9, damping: float =
     if method not in METHODS.values():
         raise ValueError(f"method must be one of {list(METHODS.values())}, got {method!r}")
     if method in {"momentum", "nesterov"}:
-        return optimizers.make_optimizer(method, lr=eta, momentum=alpha)
+        return {"lr": eta, "momentum": alpha}
     if method == "newton":
-        return optimizers.Newton()
+        return {}
     if method in _NEWTON:
-        return optimizers.make_optimizer(method, damping=damping)
-    return optimizers.make_optimizer(method, lr=eta)
+        return {"damping": damping}
+    return {"lr": eta}
 
 
 def used_controls(method: str, sigma: float) -> set[str]:
@@ -191,8 +192,8 @@ def explore(view: ExplorerView | None = None, *, method: str = "gd", eta: float 
     holds the run.
     """
     view = make_view() if view is None else view
-    opt = make_optimizer(method, eta, alpha, damping)
-    traj = optimizers.run_trajectory(view.cost, opt, start, steps, noise_sigma=sigma, seed=seed)
+    opt = make_optimizer(method, **optimizer_kwargs(method, eta, alpha, damping))
+    traj = run_trajectory(view.cost, opt, start, steps, noise_sigma=sigma, seed=seed)
     view.trajectory = traj
     pts = traj.points
     view.path.set_data(pts[:, 0], pts[:, 1])

@@ -11,6 +11,8 @@ cross-entropy go through the log-sum-exp form, so logits of +-1000 give no ``inf
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -19,6 +21,10 @@ from numpy.typing import ArrayLike, DTypeLike
 from lecture_utils._checks import integer
 
 __all__ = [
+    "ACTIVATIONS",
+    "Activation",
+    "ActivationName",
+    "activation",
     "cross_entropy",
     "log_softmax",
     "logsumexp",
@@ -26,6 +32,8 @@ __all__ = [
     "relu",
     "relu_grad",
     "softmax",
+    "tanh",
+    "tanh_grad",
 ]
 
 Reduction = Literal["mean", "sum", "none"]
@@ -72,6 +80,42 @@ def relu_grad(x: ArrayLike) -> np.ndarray:
     """Derivative of relu, ``1(x > 0)``, elementwise; 0 at ``x = 0`` as in torch."""
     arr = _float_array(x, "x")
     return (arr > 0).astype(arr.dtype)
+
+
+def tanh(x: ArrayLike) -> np.ndarray:
+    """Hyperbolic tangent, elementwise (the saturating activation of notebooks 02 and 07)."""
+    return np.tanh(_float_array(x, "x"))
+
+
+def tanh_grad(x: ArrayLike) -> np.ndarray:
+    """Derivative of tanh, ``1 − tanh²(x)``, elementwise."""
+    return 1.0 - tanh(x) ** 2
+
+
+ActivationName = Literal["relu", "tanh"]
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A hidden-layer activation φ, its derivative φ'(a), and its ``torch.nn`` module's name."""
+
+    phi: Callable[[ArrayLike], np.ndarray]
+    derivative: Callable[[ArrayLike], np.ndarray]
+    torch_module: str
+
+
+#: The activations of the lecture's networks by name (``paths`` and ``propagation`` use them).
+ACTIVATIONS: dict[str, Activation] = {
+    "relu": Activation(relu, relu_grad, "ReLU"),
+    "tanh": Activation(tanh, tanh_grad, "Tanh"),
+}
+
+
+def activation(name: str) -> Activation:
+    """The entry ``name`` of :data:`ACTIVATIONS`; a clear error for any other name."""
+    if name not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {name!r}")
+    return ACTIVATIONS[name]
 
 
 def _shift_by_max(arr: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:

@@ -26,14 +26,13 @@ from torch import nn
 from torch.func import functional_call
 
 from lecture_utils._checks import finite_vector, integer, positive
-from lecture_utils.tiny import classify_critical_point
 
 __all__ = [
     "GOE_RATE",
     "CriticalPoint",
     "GradientAndHessian",
     "NetworkCost",
-    "Quadratic",
+    "classify_critical_point",
     "critical_points",
     "find_critical_point",
     "index",
@@ -72,48 +71,22 @@ class CriticalPoint:
         return index(self.eigenvalues)
 
 
-class Quadratic:
-    """C(w) = ½ wᵀ H w: the second-order model of a cost around a critical point at w = 0.
+def classify_critical_point(hessian: np.ndarray, tol: float = 1e-10) -> Kind:
+    """Name a critical point from the eigenvalues of its Hessian (slide "Critical points").
 
-    Its Hessian is the constant symmetric matrix H, so the eigenvalues of H decide the kind
-    of critical point at the origin (slide "Definitions"). Vectorised like ``lecture_utils.tiny``:
-    ``w[..., j]`` holds the parameters, so plotting helpers can draw it.
+    All eigenvalues > tol: minimum; all < -tol: maximum; both signs: saddle; else degenerate.
     """
-
-    def __init__(self, H: np.ndarray | Sequence[Sequence[float]]) -> None:
-        H = np.asarray(H, dtype=float)
-        if H.ndim != 2 or H.shape[0] != H.shape[1] or not np.allclose(H, H.T):
-            raise ValueError(f"H must be a symmetric square matrix, got {H.tolist()}")
-        self.H = H
-
-    def __repr__(self) -> str:
-        return f"Quadratic(H={self.H.tolist()})"
-
-    @property
-    def eigenvalues(self) -> np.ndarray:
-        """Eigenvalues of H, ascending."""
-        return np.linalg.eigvalsh(self.H)
-
-    def _check(self, w: np.ndarray) -> np.ndarray:
-        w = np.asarray(w, dtype=float)
-        if w.ndim == 0 or w.shape[-1] != len(self.H):
-            raise ValueError(f"w must have {len(self.H)} parameters on its last axis, "
-                             f"got shape {w.shape}")
-        return w
-
-    def value(self, w: np.ndarray) -> np.ndarray:
-        """½ wᵀHw for every w on the leading axes."""
-        w = self._check(w)
-        return 0.5 * np.einsum("...i,ij,...j->...", w, self.H, w)
-
-    def grad(self, w: np.ndarray) -> np.ndarray:
-        """H w."""
-        return self._check(w) @ self.H
-
-    def hessian(self, w: np.ndarray) -> np.ndarray:
-        """H, broadcast to the leading axes of w."""
-        w = self._check(w)
-        return np.broadcast_to(self.H, (*w.shape[:-1], *self.H.shape)).copy()
+    hessian = np.asarray(hessian, dtype=float)
+    if hessian.ndim != 2 or hessian.shape[0] != hessian.shape[1]:
+        raise ValueError(f"hessian must be a square matrix, got shape {hessian.shape}")
+    eig = np.linalg.eigvalsh(hessian)
+    if np.all(eig > tol):
+        return "minimum"
+    if np.all(eig < -tol):
+        return "maximum"
+    if eig.min() < -tol and eig.max() > tol:
+        return "saddle"
+    return "degenerate"
 
 
 def index(eigenvalues: np.ndarray | Sequence[float], tol: float = 0.0) -> float:
@@ -193,7 +166,7 @@ class NetworkCost:
     θ concatenates the model's parameters in ``model.named_parameters()`` order (what
     ``torch.nn.utils.parameters_to_vector`` gives). ``hessian(θ)`` is the exact n×n matrix
     ∂²C/∂θ_i∂θ_j from ``torch.autograd.functional.hessian``. The methods take and return numpy
-    arrays, so :func:`find_critical_point` and ``optimizers.run_trajectory`` accept a NetworkCost.
+    arrays, so :func:`find_critical_point` and ``trajectories.run_trajectory`` accept a NetworkCost.
     """
 
     def __init__(self, model: nn.Module, x: np.ndarray | torch.Tensor,

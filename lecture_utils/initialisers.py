@@ -28,12 +28,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch import nn
 
 from lecture_utils._checks import integer, positive
+
+if TYPE_CHECKING:  # torch is imported by initialise() only: mlp and paths draw without it
+    from torch import nn
 
 __all__ = [
     "INITIALISERS",
@@ -70,7 +72,7 @@ def weight_variance(scheme: str, fan_in: int, fan_out: int, *, gain: float | Non
         return 1.0 / (3.0 * fan_in)
     if scheme.startswith("glorot"):
         return positive("gain", 1.0 if gain is None else gain) ** 2 * 2.0 / (fan_in + fan_out)
-    return positive("gain", math.sqrt(2.0) if gain is None else gain) ** 2 / fan_in
+    return 2.0 / fan_in if gain is None else positive("gain", gain) ** 2 / fan_in
 
 
 def _uniform(variance: float, shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
@@ -107,15 +109,16 @@ def glorot_normal(fan_in: int, fan_out: int, *, rng: np.random.Generator,
 
 
 def he_uniform(fan_in: int, fan_out: int, *, rng: np.random.Generator,
-               gain: float = math.sqrt(2.0)) -> np.ndarray:
-    """He/Kaiming uniform: W_ij ~ U(−a, a), a = gain·√(3/fan_in), Var = gain²/fan_in."""
+               gain: float | None = None) -> np.ndarray:
+    """He/Kaiming uniform: W_ij ~ U(−a, a), a = gain·√(3/fan_in), Var = gain²/fan_in (gain √2)."""
     var = weight_variance("he_uniform", fan_in, fan_out, gain=gain)
     return _uniform(var, (fan_out, fan_in), rng)
 
 
 def he_normal(fan_in: int, fan_out: int, *, rng: np.random.Generator,
-              gain: float = math.sqrt(2.0)) -> np.ndarray:
-    """He/Kaiming normal: W_ij ~ N(0, gain²/fan_in); gain √2 keeps a ReLU net's variance flat."""
+              gain: float | None = None) -> np.ndarray:
+    """He/Kaiming normal: W_ij ~ N(0, gain²/fan_in); the default gain √2 (σ² = 2/fan_in exactly)
+    keeps a ReLU net's variance flat. The one He draw of the package (``mlp``, ``paths``)."""
     var = weight_variance("he_normal", fan_in, fan_out, gain=gain)
     return rng.normal(0.0, math.sqrt(var), size=(fan_out, fan_in))
 
@@ -138,6 +141,9 @@ def initialise(model: nn.Module, scheme: str, *, rng: np.random.Generator,
     ``kwargs`` go to the initialiser (``std=`` for ``"normal"``, ``gain=`` for Glorot/He).
     Layers are drawn in ``model.modules()`` order from ``rng``; returns ``model``.
     """
+    import torch
+    from torch import nn
+
     if scheme not in INITIALISERS:
         raise ValueError(f"scheme must be one of {sorted(INITIALISERS)}, got {scheme!r}")
     init = INITIALISERS[scheme]

@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-from lecture_utils.functions import cross_entropy, log_softmax, softmax
+from lecture_utils.functions import cross_entropy, softmax
+from lecture_utils.initialisers import he_normal
 
 if TYPE_CHECKING:
     import torch
@@ -104,7 +105,7 @@ class MLP:
         self.names: list[str] = []
         for layer, (n_in, n_out) in enumerate(itertools.pairwise(self.sizes), start=1):
             if init == "he":
-                w = rng.normal(0.0, np.sqrt(2.0 / n_in), size=(n_out, n_in))
+                w = he_normal(n_in, n_out, rng=rng)
             else:
                 a = np.sqrt(6.0 / (n_in + n_out))
                 w = rng.uniform(-a, a, size=(n_out, n_in))
@@ -114,6 +115,9 @@ class MLP:
         self._acts: list[np.ndarray] = []    # per-batch-size buffers: h(1), ..., h(L-1), z(L)
         self._deltas: list[np.ndarray] = []  # dC/da(l) for the hidden layers
         self._masks: list[np.ndarray] = []   # 1(h(l) > 0) for the hidden layers
+        self._out = self._row_max = self._row_sum = np.empty((0, 1), dtype=self.dtype)
+        self._rows = np.arange(0)
+        self._loss = float("nan")  # C of the last backward batch
         self._ones = np.ones(0, dtype=self.dtype)  # sums over the batch as one BLAS call
         self._cache: list[np.ndarray] | None = None  # [x, h(1), ..., h(L-1), z(L)] of last forward
 
@@ -165,6 +169,10 @@ class MLP:
         self._acts = [np.empty((n, m), dtype=self.dtype) for m in self.sizes[1:]]
         self._deltas = [np.empty((n, m), dtype=self.dtype) for m in self.sizes[1:-1]]
         self._masks = [np.empty((n, m), dtype=bool) for m in self.sizes[1:-1]]
+        self._out = np.empty((n, self.sizes[-1]), dtype=self.dtype)  # delta(L)
+        self._row_max = np.empty((n, 1), dtype=self.dtype)
+        self._row_sum = np.empty((n, 1), dtype=self.dtype)
+        self._rows = np.arange(n)
         self._ones = np.ones(n, dtype=self.dtype)
 
     def forward(self, x: ArrayLike) -> np.ndarray:
@@ -223,22 +231,13 @@ class MLP:
         return self._backward(y)[1]
 
     def _backward(self, y: ArrayLike) -> tuple[float, list[np.ndarray]]:
-        """``backward``, also returning the loss ``C`` of the batch (from the same log-softmax)."""
+        """``backward``, also returning the loss ``C`` of the batch (from the same softmax)."""
         if self._cache is None:
             raise RuntimeError("call forward(x) before backward(y)")
         cache = self._cache
         n = cache[0].shape[0]
         target = self._targets(y, n)
-        log_h = log_softmax(cache[-1])                     # log h(L), h(L) = softmax(z(L))
-        delta = np.exp(log_h)
-        if target.ndim == 1:
-            rows = np.arange(n)
-            loss = -float(np.mean(log_h[rows, target]))    # C = -(1/N) sum_n log h_{n, y_n}
-            delta[rows, target] -= 1
-        else:
-            loss = -float(np.sum(target * log_h)) / n
-            delta -= target
-        delta /= n
+        delta = self._softmax_delta(cache[-1], target)   # delta(L)
         for layer in reversed(range(self.n_layers)):
             h_prev = cache[layer]
             np.matmul(delta.T, h_prev, out=self.grads[2 * layer])   # dC/dW(l)
@@ -250,7 +249,35 @@ class MLP:
             np.greater(h_prev, 0, out=mask)                         # ReLU'(a) = 1(h > 0)
             np.multiply(d_prev, mask, out=d_prev)
             delta = d_prev
-        return loss, self.grads
+        return self._loss, self.grads
+
+    def _softmax_delta(self, z: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """``delta(L) = (softmax(z) - y) / N`` in its buffer; the batch's loss ``C`` in ``_loss``.
+
+        Fused and in place (slide "Classification"): with ``m_n = max_k z_nk`` and
+        ``s_n = sum_k exp(z_nk - m_n)``, ``log h_nk = z_nk - m_n - log s_n`` and
+        ``h_nk = exp(z_nk - m_n) / s_n``, so one ``exp`` gives both
+        ``C = -(1/N) sum_nk y_nk log h_nk`` and ``delta(L)``.
+        """
+        n = len(z)
+        delta, m, s = self._out, self._row_max, self._row_sum
+        np.max(z, axis=1, keepdims=True, out=m)
+        np.subtract(z, m, out=delta)                  # z - m <= 0: exp cannot overflow
+        if target.ndim == 1:                          # sum_nk y_nk (z_nk - m_n), y one-hot
+            picked = float(delta[self._rows, target].sum())
+        else:
+            picked = float(np.vdot(target, delta))
+        np.exp(delta, out=delta)
+        np.sum(delta, axis=1, keepdims=True, out=s)
+        weights = 1.0 if target.ndim == 1 else target.sum(axis=1)  # sum_k y_nk
+        self._loss = (float(np.sum(weights * np.log(s).ravel())) - picked) / n
+        np.multiply(s, n, out=s)
+        np.divide(delta, s, out=delta)                # h / N
+        if target.ndim == 1:
+            delta[self._rows, target] -= 1.0 / n      # (h - y) / N
+        else:
+            delta -= target / n
+        return delta
 
     def loss(self, x: ArrayLike, y: ArrayLike) -> float:
         """Mean cross-entropy ``C = -(1/N) sum_n log softmax(z_n)_{y_n}`` on a batch."""

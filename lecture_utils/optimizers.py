@@ -1,4 +1,4 @@
-"""One optimiser interface (d2l style) and a trajectory runner for small cost surfaces.
+"""One optimiser interface (d2l style) for every method of the lecture.
 
 Every optimiser has ``step(params, grads, hessian=None)``, which updates the numpy arrays in
 ``params`` IN PLACE (any shape, float32 or float64, dtype preserved; state is kept per parameter
@@ -21,46 +21,32 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import ClassVar
 
 import numpy as np
 
-from lecture_utils._checks import finite_vector, integer, positive, real
+from lecture_utils._checks import positive, unit_interval
 
 __all__ = [
     "OPTIMIZERS",
     "Adadelta",
     "Adagrad",
     "Adam",
-    "Cost",
     "DampedNewton",
     "GradientDescent",
     "Momentum",
     "Nesterov",
     "Newton",
     "Optimizer",
-    "Quadratic",
     "RMSprop",
     "SaddleFreeNewton",
-    "Trajectory",
     "make_optimizer",
-    "momentum_sweep",
-    "run_trajectory",
 ]
 
 
 # ---------------------------------------------------------------------------------------------
 # validation helpers
 # ---------------------------------------------------------------------------------------------
-def _unit_interval(name: str, value: float) -> float:
-    """Return ``value`` as a float if 0 ≤ value < 1 (a decay or momentum factor)."""
-    x = real(name, value)
-    if not 0.0 <= x < 1.0:
-        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
-    return x
-
-
 def _short(value: object) -> str:
     """Hyper-parameters in reprs: floats to 4 significant digits (0.29, not 0.29000000000000004)."""
     if isinstance(value, float):
@@ -178,7 +164,7 @@ class Momentum(Optimizer):
 
     def __init__(self, lr: float, momentum: float = 0.9, nesterov: bool = False) -> None:
         super().__init__(lr)
-        self.momentum = _unit_interval("momentum", momentum)
+        self.momentum = unit_interval("momentum", momentum)
         self.nesterov = bool(nesterov)
 
     def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
@@ -225,7 +211,7 @@ class RMSprop(Optimizer):
 
     def __init__(self, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8) -> None:
         super().__init__(lr)
-        self.alpha = _unit_interval("alpha", alpha)
+        self.alpha = unit_interval("alpha", alpha)
         self.eps = positive("eps", eps)
 
     def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
@@ -246,7 +232,7 @@ class Adadelta(Optimizer):
 
     def __init__(self, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6) -> None:
         super().__init__(lr)
-        self.rho = _unit_interval("rho", rho)
+        self.rho = unit_interval("rho", rho)
         self.eps = positive("eps", eps)
 
     def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
@@ -275,7 +261,7 @@ class Adam(Optimizer):
         super().__init__(lr)
         if len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        self.betas = (_unit_interval("betas[0]", betas[0]), _unit_interval("betas[1]", betas[1]))
+        self.betas = (unit_interval("betas[0]", betas[0]), unit_interval("betas[1]", betas[1]))
         self.eps = positive("eps", eps)
 
     def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
@@ -389,148 +375,3 @@ def make_optimizer(name: str, **kwargs: object) -> Optimizer:
     except KeyError:
         raise ValueError(f"name must be one of {sorted(OPTIMIZERS)}, got {name!r}") from None
     return cls(**kwargs)
-
-
-# ---------------------------------------------------------------------------------------------
-# trajectories on a cost surface
-# ---------------------------------------------------------------------------------------------
-@runtime_checkable
-class Cost(Protocol):
-    """A cost surface; arrays have the parameters on their last axis (``w[..., j]``)."""
-
-    def value(self, w: np.ndarray) -> np.ndarray | float: ...
-
-    def grad(self, w: np.ndarray) -> np.ndarray: ...
-
-    def hessian(self, w: np.ndarray) -> np.ndarray: ...
-
-
-class Quadratic:
-    """C(w) = ½ (w − c)ᵀ A (w − c): the local model of any cost near a minimum c (A = H).
-
-    Vectorised like the other costs: ``w`` has the parameters on its last axis. ``A`` must be
-    symmetric (n, n); ``c`` (the minimum when A is positive definite) has shape (n,).
-    """
-
-    def __init__(self, A: np.ndarray, c: np.ndarray | Sequence[float]) -> None:
-        A = np.array(A, dtype=np.float64)
-        c = np.array(c, dtype=np.float64)
-        if A.ndim != 2 or A.shape[0] != A.shape[1] or not np.allclose(A, A.T):
-            raise ValueError(f"A must be a symmetric (n, n) matrix, got shape {A.shape}")
-        if c.shape != (A.shape[0],):
-            raise ValueError(f"c must have shape ({A.shape[0]},), got {c.shape}")
-        self.A, self.c = A, c
-
-    def value(self, w: np.ndarray) -> np.ndarray:
-        """½ (w − c)ᵀ A (w − c)."""
-        d = np.asarray(w, dtype=np.float64) - self.c
-        return 0.5 * np.einsum("...i,ij,...j->...", d, self.A, d)
-
-    def grad(self, w: np.ndarray) -> np.ndarray:
-        """A (w − c)."""
-        return (np.asarray(w, dtype=np.float64) - self.c) @ self.A
-
-    def hessian(self, w: np.ndarray) -> np.ndarray:
-        """A, broadcast over the leading axes of ``w``."""
-        return np.broadcast_to(self.A, (*np.shape(w)[:-1], *self.A.shape)).copy()
-
-
-@dataclass(frozen=True)
-class Trajectory:
-    """The iterates θ_0..θ_k (``points``, shape (k+1, n)) and C(θ_0)..C(θ_k) (``losses``).
-
-    ``diverged`` is True when the run stopped early; ``reason`` says why ("completed",
-    "non-finite gradient", "non-finite parameters", "non-finite loss", "bound exceeded",
-    "singular Hessian"). Only finite iterates are stored.
-    """
-
-    points: np.ndarray
-    losses: np.ndarray
-    diverged: bool
-    reason: str
-
-    @property
-    def steps_taken(self) -> int:
-        """Number of completed steps k (``len(points) - 1``)."""
-        return len(self.points) - 1
-
-
-def run_trajectory(cost: Cost, optimizer: Optimizer, start: Sequence[float] | np.ndarray,
-                   steps: int, *, noise_sigma: float = 0.0, seed: int = 0,
-                   bound: float = 1e6) -> Trajectory:
-    """Run ``optimizer`` for ``steps`` steps on ``cost`` from ``start``; stop cleanly on blow-up.
-
-    The optimiser is ``reset()`` first. With ``noise_sigma`` = σ > 0 each gradient is
-    g_k + σ ε_k, ε_k ~ N(0, I) from ``numpy.random.default_rng(seed)`` (slide "Momentum method
-    with noisy gradient"); the same seed gives the same noise to every method. The run stops,
-    with ``diverged=True``, as soon as a gradient, iterate or loss is inf/NaN, an iterate has
-    max|θ_j| > ``bound``, or a Newton step meets a singular matrix; no numpy warnings escape.
-    """
-    w = finite_vector("start", start)
-    steps = integer("steps", steps, minimum=0)
-    sigma = positive("noise_sigma", noise_sigma, allow_zero=True)
-    bound = positive("bound", bound)
-    if np.max(np.abs(w)) > bound:
-        raise ValueError(f"start must lie within bound={bound}, got {w.tolist()}")
-    rng = np.random.default_rng(seed)
-    optimizer.reset()
-    points = np.empty((steps + 1, w.size))
-    losses = np.empty(steps + 1)
-    points[0], losses[0] = w, float(cost.value(w))
-    k, reason = 0, "completed"
-    with np.errstate(all="ignore"):
-        while k < steps:
-            g = np.array(cost.grad(w), dtype=np.float64)
-            if sigma > 0:
-                g += sigma * rng.standard_normal(w.size)
-            if not np.all(np.isfinite(g)):
-                reason = "non-finite gradient"
-                break
-            hessian = cost.hessian(w) if optimizer.needs_hessian else None
-            try:
-                optimizer.step([w], [g], hessian)
-            except np.linalg.LinAlgError:
-                reason = "singular Hessian"
-                break
-            if not np.all(np.isfinite(w)):
-                reason = "non-finite parameters"
-                break
-            loss = float(cost.value(w))
-            if not math.isfinite(loss):
-                reason = "non-finite loss"
-                break
-            k += 1
-            points[k], losses[k] = w, loss
-            if np.max(np.abs(w)) > bound:
-                reason = "bound exceeded"
-                break
-    return Trajectory(points=points[: k + 1].copy(), losses=losses[: k + 1].copy(),
-                      diverged=reason != "completed", reason=reason)
-
-
-def momentum_sweep(cost: Cost, start: Sequence[float] | np.ndarray, etas: Sequence[float],
-                   alphas: Sequence[float], steps: int, *, bound: float = 1e6) -> np.ndarray:
-    """Final iterates θ_steps of heavy-ball momentum for every (α, η) pair at once.
-
-    m ← α m − η g(θ), θ ← θ + m (slide "Momentum method (Polyak, 1964)"; α = 0 is gradient
-    descent), vectorised over the grid: cell [i, j] equals ``run_trajectory(cost,
-    Momentum(etas[j], alphas[i]), start, steps).points[-1]``. Returns shape
-    (len(alphas), len(etas), n), NaN where the run left the finite numbers or ``bound``.
-    """
-    w0 = finite_vector("start", start)
-    eta = np.array([positive("etas", e) for e in etas])
-    alpha = np.array([_unit_interval("alphas", a) for a in alphas])
-    steps = integer("steps", steps, minimum=0)
-    bound = positive("bound", bound)
-    w = np.broadcast_to(w0, (alpha.size, eta.size, w0.size)).copy()
-    m = np.zeros_like(w)
-    eta, alpha = eta[None, :, None], alpha[:, None, None]
-    with np.errstate(all="ignore"):
-        for _ in range(steps):
-            m *= alpha
-            m -= eta * cost.grad(w)
-            w += m
-            dead = ~np.all(np.isfinite(w) & (np.abs(w) <= bound), axis=-1)
-            w[dead] = np.nan
-            m[dead] = 0.0
-    return w

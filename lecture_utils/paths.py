@@ -19,20 +19,14 @@ import itertools
 import math
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from lecture_utils._checks import integer
-
-Activation = Literal["relu", "tanh"]
-
-# activation φ and its derivative φ'(a), written with the output h = φ(a) where that is simpler
-_ACTIVATIONS: dict[str, tuple[Callable[[np.ndarray], np.ndarray],
-                              Callable[[np.ndarray, np.ndarray], np.ndarray]]] = {
-    "relu": (lambda a: np.maximum(a, 0.0), lambda a, h: (a > 0).astype(float)),
-    "tanh": (np.tanh, lambda a, h: 1.0 - h**2),
-}
+from lecture_utils.functions import ActivationName
+from lecture_utils.functions import activation as lookup
+from lecture_utils.initialisers import he_normal
 
 __all__ = [
     "backprop_gradient",
@@ -73,19 +67,16 @@ def random_net(n_in: int, widths: Sequence[int], rng: np.random.Generator
                     ) -> list[np.ndarray]:
     """Weights [W^(1), …, W^(L), w_out] with He scaling N(0, 2/fan_in); w_out has shape (1, n_L)."""
     widths = _check_widths([n_in, *widths])
-    shapes = [(m, n) for n, m in itertools.pairwise([*widths, 1])]
-    return [rng.normal(scale=np.sqrt(2.0 / n), size=(m, n)) for m, n in shapes]
+    return [he_normal(n, m, rng=rng) for n, m in itertools.pairwise([*widths, 1])]
 
 
 def local_jacobians(weights: Sequence[np.ndarray], x: np.ndarray,
-                    activation: Activation = "relu") -> list[np.ndarray]:
+                    activation: ActivationName = "relu") -> list[np.ndarray]:
     """Forward pass; returns J^(l) = ∂h^(l)/∂h^(l−1) = diag(φ'(a^(l))) W^(l), then w_out.
 
     φ'(a) = 1(a > 0) for relu (the slide's indicators) and 1 − tanh²(a) for tanh.
     """
-    if activation not in _ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
-    phi, dphi = _ACTIVATIONS[activation]
+    act = lookup(activation)
     if len(weights) < 2:
         raise ValueError("weights must hold at least one hidden layer and w_out, "
                          f"got {len(weights)} arrays")
@@ -95,13 +86,13 @@ def local_jacobians(weights: Sequence[np.ndarray], x: np.ndarray,
     jacobians = []
     for W in weights[:-1]:
         a = W @ h
-        h = phi(a)
-        jacobians.append(dphi(a, h)[:, None] * W)
+        h = act.phi(a)
+        jacobians.append(act.derivative(a)[:, None] * W)
     return [*jacobians, np.asarray(weights[-1], dtype=float)]
 
 
 def path_sum_gradient(weights: Sequence[np.ndarray], x: np.ndarray,
-                      activation: Activation = "relu") -> np.ndarray:
+                      activation: ActivationName = "relu") -> np.ndarray:
     """∂y/∂x by enumerating every input-to-output path (naive chain rule, cost n^L per input)."""
     jac = [J.tolist() for J in local_jacobians(weights, x, activation)]
     hidden = [range(len(J)) for J in jac[:-1]]
@@ -118,7 +109,7 @@ def path_sum_gradient(weights: Sequence[np.ndarray], x: np.ndarray,
 
 
 def backprop_gradient(weights: Sequence[np.ndarray], x: np.ndarray,
-                      activation: Activation = "relu") -> np.ndarray:
+                      activation: ActivationName = "relu") -> np.ndarray:
     """∂y/∂x by backprop: δ^(L) = w_out, δ^(l−1) = δ^(l) J^(l) (store, then reuse)."""
     jac = local_jacobians(weights, x, activation)
     delta = jac[-1][0]

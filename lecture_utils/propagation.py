@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import torch
 from torch import nn
 
 from lecture_utils._checks import integer, positive
+from lecture_utils.functions import ActivationName
+from lecture_utils.functions import activation as lookup
 
 __all__ = [
     "Profile",
@@ -45,11 +46,9 @@ __all__ = [
 #: Var(relu(z)) / E[z²] for z ~ N(0, σ²): E[relu(z)²] − E[relu(z)]² = σ²/2 − σ²/(2π).
 RELU_VAR_FRACTION = 0.5 - 1.0 / (2.0 * math.pi)
 
-_ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh}
-
 
 def deep_mlp(n_in: int, width: int, depth: int, n_out: int, *,
-             activation: Literal["relu", "tanh"] = "relu",
+             activation: ActivationName = "relu",
              dtype: torch.dtype = torch.float64) -> nn.Sequential:
     """``depth`` hidden layers of ``width`` units: Linear, φ, ..., Linear, φ, Linear (logits).
 
@@ -57,11 +56,10 @@ def deep_mlp(n_in: int, width: int, depth: int, n_out: int, *,
     """
     sizes = {"n_in": n_in, "width": width, "depth": depth, "n_out": n_out}
     n_in, width, depth, n_out = (integer(name, value, minimum=1) for name, value in sizes.items())
-    if activation not in _ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
+    module = getattr(nn, lookup(activation).torch_module)
     layers: list[nn.Module] = []
     for fan_in in [n_in] + [width] * (depth - 1):
-        layers += [nn.Linear(fan_in, width), _ACTIVATIONS[activation]()]
+        layers += [nn.Linear(fan_in, width), module()]
     layers.append(nn.Linear(width, n_out))
     return nn.Sequential(*layers).to(dtype)
 

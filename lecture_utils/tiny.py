@@ -15,7 +15,7 @@ tiny example" (:class:`BackpropTinyExample`, the scaling issue).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -32,7 +32,6 @@ __all__ = [
     "LinearChainCost",
     "TinyExampleI",
     "TinyExampleII",
-    "classify_critical_point",
     "grid",
 ]
 
@@ -65,25 +64,6 @@ def grid(w1_range: tuple[float, float] = (-2.0, 2.0), w2_range: tuple[float, flo
     w1 = np.linspace(*w1_range, n)
     w2 = np.linspace(*w2_range, n)
     return np.stack(np.meshgrid(w1, w2), axis=-1)
-
-
-def classify_critical_point(hessian: np.ndarray, tol: float = 1e-10
-                            ) -> Literal["minimum", "maximum", "saddle", "degenerate"]:
-    """Name a critical point from the eigenvalues of its Hessian (slide "Critical points").
-
-    All eigenvalues > tol: minimum; all < -tol: maximum; both signs: saddle; else degenerate.
-    """
-    hessian = np.asarray(hessian, dtype=float)
-    if hessian.ndim != 2 or hessian.shape[0] != hessian.shape[1]:
-        raise ValueError(f"hessian must be a square matrix, got shape {hessian.shape}")
-    eig = np.linalg.eigvalsh(hessian)
-    if np.all(eig > tol):
-        return "minimum"
-    if np.all(eig < -tol):
-        return "maximum"
-    if eig.min() < -tol and eig.max() > tol:
-        return "saddle"
-    return "degenerate"
 
 
 class TinyExampleI:

@@ -2,27 +2,22 @@
 
 Slides "Mini-batch training": θ_{k+1} = θ_k − η_k g_k with g_k the gradient of the mean
 cross-entropy over a mini-batch of B examples, ⌈n/B⌉ updates per epoch, η_k optionally
-annealed by a schedule ``step -> η``. The batches come from ``lecture_utils.data.minibatches``
-with ``numpy.random.default_rng(seed)``, the same seeded batches as the numpy training loop, so
-a numpy optimiser on the numpy network and its ``torch.optim`` twin see identical data.
+annealed by a schedule ``step -> η``. The loop is ``training.run_epochs``, the one of the numpy
+network: the same seeded batches, the same :class:`~lecture_utils.training.History`, so a numpy
+optimiser on the numpy network and its ``torch.optim`` twin see identical data.
 """
 
 from __future__ import annotations
 
 import copy
-import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import torch
 from torch import nn
 
-from lecture_utils._checks import integer
-from lecture_utils.data import minibatches
 from lecture_utils.optimizers import (
     Adadelta,
     Adagrad,
@@ -33,6 +28,7 @@ from lecture_utils.optimizers import (
     RMSprop,
     make_optimizer,
 )
+from lecture_utils.training import History, check_loop_arguments, run_epochs
 
 #: Builds an optimiser for the given parameters, e.g. ``partial(torch.optim.Adam, lr=1e-3)``.
 OptimizerFactory = Callable[[Iterable[torch.Tensor]], torch.optim.Optimizer]
@@ -50,67 +46,6 @@ DEFAULT_LR: dict[str, float] = {
 }
 
 
-@dataclass
-class History:
-    """What a training run records.
-
-    ``step_loss[k]``: mean cross-entropy of mini-batch k at θ_k (before update k);
-    ``epoch_loss[e]``: mean of ``step_loss`` over epoch e; ``eval_step[j]``: number of updates
-    done when ``train_loss[j]`` (mean cross-entropy on the whole training set) and
-    ``val_accuracy[j]`` were measured (step 0 = the initial weights, then every ``eval_every``
-    updates and at the end of every epoch); ``lr[k]``: η_k used by update k; ``seconds``:
-    wall-clock time of the updates, evaluations excluded.
-    """
-
-    step_loss: list[float] = field(default_factory=list)
-    lr: list[float] = field(default_factory=list)
-    epoch_loss: list[float] = field(default_factory=list)
-    eval_step: list[int] = field(default_factory=list)
-    train_loss: list[float] = field(default_factory=list)
-    val_accuracy: list[float] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def steps_per_epoch(self) -> int:
-        """Number of updates in one epoch, ⌈n/B⌉ (600 for MNIST's 60,000 images and B = 100)."""
-        return len(self.step_loss) // max(len(self.epoch_loss), 1)
-
-    def record_evaluation(self, step: int, evaluate: Callable[[Any, Any], tuple[float, float]],
-                          train: tuple[Any, Any], val: tuple[Any, Any] | None) -> None:
-        """Append the training-set loss (and, if ``val``, the validation accuracy) after
-        ``step`` updates; ``evaluate(x, y)`` returns ``(loss, accuracy)``."""
-        self.eval_step.append(step)
-        self.train_loss.append(evaluate(*train)[0])
-        if val is not None:
-            self.val_accuracy.append(evaluate(*val)[1])
-
-    def end_epoch(self, losses: list[float]) -> None:
-        """Append one epoch's mini-batch losses and their mean."""
-        self.step_loss.extend(losses)
-        self.epoch_loss.append(float(np.mean(losses)))
-
-
-class UpdateClock:
-    """Wall-clock seconds of the updates: time spent inside ``paused()`` (evaluations) is left
-    out, so ``History.seconds`` means the same in the numpy and the torch loop."""
-
-    def __init__(self) -> None:
-        self._start = time.perf_counter()
-
-    @contextmanager
-    def paused(self) -> Iterator[None]:
-        """Leave the time of the ``with`` block out of :meth:`seconds`."""
-        began = time.perf_counter()
-        try:
-            yield
-        finally:
-            self._start += time.perf_counter() - began
-
-    def seconds(self) -> float:
-        """Seconds since the clock started, paused blocks excluded."""
-        return time.perf_counter() - self._start
-
-
 class TrainedRun(NamedTuple):
     """A trained model and the history of its training."""
 
@@ -118,64 +53,41 @@ class TrainedRun(NamedTuple):
     history: History
 
 
-@torch.no_grad()
-def evaluate(model: nn.Module, x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor,
-             chunk: int = 10_000) -> tuple[float, float]:
-    """Mean cross-entropy −(1/n) Σ log softmax(f(x_i))_{y_i} and accuracy of ``model`` on (x, y)."""
-    xt, yt = _as_tensors(model, x, y)
-    total_loss, correct = 0.0, 0
-    for start in range(0, len(xt), chunk):
-        logits = model(xt[start:start + chunk])
-        target = yt[start:start + chunk]
-        total_loss += nn.functional.cross_entropy(logits, target, reduction="sum").item()
-        correct += int((logits.argmax(dim=1) == target).sum().item())
-    return total_loss / len(xt), correct / len(xt)
-
-
 def train_torch(model: nn.Module, optimizer: torch.optim.Optimizer, x: np.ndarray,
                 y: np.ndarray, *, epochs: int = 1, batch_size: int = 100, seed: int = 0,
                 schedule: Callable[[int], float] | None = None,
                 x_val: np.ndarray | None = None, y_val: np.ndarray | None = None,
-                eval_every: int | None = None) -> History:
+                eval_every: int | None = None, progress: bool = False) -> History:
     """Mini-batch training of ``model`` in place: for each batch, θ ← optimiser step on g_k.
 
-    Batches: ``minibatches(x, y, batch_size, rng=np.random.default_rng(seed))`` once per
+    Batches: ``training.minibatches`` with ``np.random.default_rng(seed)``, one shuffle per
     epoch, identical to the numpy loop. ``schedule(k)`` (optional) sets η_k of every parameter
     group before update k = 0, 1, ... (slide "Mini-batch training": anneal η_k towards the end).
-    Labels ``y`` are class indices. Returns the :class:`History`.
+    Labels ``y`` are class indices; ``progress`` shows a tqdm bar. Returns the
+    :class:`~lecture_utils.training.History` of the loop both trainers share
+    (``training.run_epochs``).
     """
     check_loop_arguments(epochs, batch_size, eval_every, x_val, y_val)
     xt, yt = _as_tensors(model, x, y)
-    rng = np.random.default_rng(seed)
-    history, clock = History(), UpdateClock()
+
+    def update(index: np.ndarray) -> float:
+        rows = torch.from_numpy(index)
+        optimizer.zero_grad(set_to_none=True)
+        loss = nn.functional.cross_entropy(model(xt[rows]), yt[rows])
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    def set_lr(eta: float) -> None:
+        for group in optimizer.param_groups:
+            group["lr"] = eta
+
     val = None if x_val is None else (x_val, y_val)
-
-    def record(step: int) -> None:
-        with clock.paused():
-            history.record_evaluation(step, partial(evaluate, model), (xt, yt), val)
-
-    record(0)
-    step = 0
-    for _ in range(epochs):
-        losses = []
-        for index in _batch_indices(len(xt), batch_size, rng):
-            if schedule is not None:
-                for group in optimizer.param_groups:
-                    group["lr"] = float(schedule(step))
-            optimizer.zero_grad(set_to_none=True)
-            loss = nn.functional.cross_entropy(model(xt[index]), yt[index])
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
-            history.lr.append(float(optimizer.param_groups[0]["lr"]))
-            step += 1
-            if eval_every is not None and step % eval_every == 0:
-                record(step)
-        history.end_epoch(losses)
-        if history.eval_step[-1] != step:
-            record(step)
-    history.seconds = clock.seconds()
-    return history
+    return run_epochs(model, update, len(xt), set_lr=set_lr,
+                      get_lr=lambda: float(optimizer.param_groups[0]["lr"]),
+                      train_data=(xt.numpy(), yt.numpy()), val_data=val, epochs=epochs,
+                      batch_size=batch_size, seed=seed, schedule=schedule,
+                      eval_every=eval_every, progress=progress)
 
 
 def train_many(model: nn.Module, optimizers: Mapping[str, OptimizerFactory], x: np.ndarray,
@@ -192,6 +104,25 @@ def train_many(model: nn.Module, optimizers: Mapping[str, OptimizerFactory], x: 
         twin = copy.deepcopy(model)
         runs[name] = TrainedRun(twin, train_torch(twin, factory(twin.parameters()), x, y, **kwargs))
     return runs
+
+
+def compare_optimizers(model: nn.Module, x: np.ndarray, y: np.ndarray, x_val: np.ndarray,
+                       y_val: np.ndarray, *, names: Sequence[str] = ("SGD", "Momentum", "Adam"),
+                       lr_scale: float = 1.0, batch_size: int = 100, epochs: int = 1,
+                       seed: int = 0) -> dict[str, History]:
+    """:func:`train_many` with the lecture's optimisers ``names`` (:func:`torch_optimizers`).
+
+    η = ``lr_scale`` × ``DEFAULT_LR[name]``; losses and validation accuracies are measured five
+    times per epoch. Keys name the optimiser and its η: ``"Adam (η = 0.001)"``.
+    """
+    if not names:
+        raise ValueError("names must list at least one optimiser, e.g. ('SGD', 'Adam')")
+    factories = torch_optimizers(names, lr_scale=lr_scale)
+    steps_per_epoch = -(-len(x) // batch_size)
+    runs = train_many(model, factories, x, y, epochs=epochs, batch_size=batch_size, seed=seed,
+                      x_val=x_val, y_val=y_val, eval_every=max(1, steps_per_epoch // 5))
+    return {f"{name} (η = {factories[name].keywords['lr']:.3g})": run.history
+            for name, run in runs.items()}
 
 
 #: The lecture's optimisers: display name -> key of ``lecture_utils.optimizers.OPTIMIZERS``.
@@ -253,13 +184,6 @@ def torch_optimizers(names: Iterable[str] | None = None, *, lr_scale: float = 1.
             for name in chosen}
 
 
-def _batch_indices(n: int, batch_size: int, rng: np.random.Generator) -> Iterable[np.ndarray]:
-    """Index arrays of the mini-batches ``data.minibatches`` yields for these n examples."""
-    positions = np.arange(n)
-    for batch, _ in minibatches(positions, positions, batch_size, rng=rng):
-        yield torch.from_numpy(np.asarray(batch, dtype=np.int64))
-
-
 def _as_tensors(model: nn.Module, x: np.ndarray | torch.Tensor,
                 y: np.ndarray | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     dtype = next(model.parameters()).dtype
@@ -271,14 +195,3 @@ def _as_tensors(model: nn.Module, x: np.ndarray | torch.Tensor,
     if len(yt) != len(xt):
         raise ValueError(f"x and y must have the same length, got {len(xt)} and {len(yt)}")
     return xt, yt.long()
-
-
-def check_loop_arguments(epochs: int, batch_size: int, eval_every: int | None,
-                         x_val: object, y_val: object) -> None:
-    """The argument checks the numpy and the torch training loop share."""
-    integer("epochs", epochs, minimum=1)
-    integer("batch_size", batch_size, minimum=1)
-    if eval_every is not None:
-        integer("eval_every", eval_every, minimum=1)
-    if (x_val is None) != (y_val is None):
-        raise ValueError("x_val and y_val must be given together")

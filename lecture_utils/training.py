@@ -1,42 +1,181 @@
 """Mini-batch training of the numpy network with any optimiser and step-size schedule.
 
 Slides "Mini-batch training": θ_{k+1} = θ_k − η_k g_k with g_k the gradient of the mean
-cross-entropy on a mini-batch of B examples, n/B updates per epoch (600 of 100 on MNIST's
-60,000), and η_k annealed towards the end. The batches are ``data.minibatches`` with one
-``numpy.random.default_rng(seed)`` (a new shuffle every epoch), exactly as in
-``torch_training.train_torch``, so the numpy network and its torch twin see the same batches and
-fill the same :class:`~lecture_utils.torch_training.History`.
+cross-entropy on a mini-batch of B examples, ⌈n/B⌉ updates per epoch (600 of 100 on MNIST's
+60,000), and η_k annealed towards the end. :func:`minibatches` draws the batches from one
+``numpy.random.default_rng(seed)`` (a new shuffle every epoch); :func:`run_epochs` is the loop
+itself, shared with ``torch_training.train_torch``, so the numpy network and its torch twin see
+the same batches and fill the same :class:`History`. numpy only: importing this module does
+not import torch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 from tqdm.auto import tqdm
 
-from lecture_utils.data import minibatches
+from lecture_utils._checks import integer
 from lecture_utils.functions import cross_entropy
 from lecture_utils.mlp import MLP
 from lecture_utils.optimizers import Optimizer
-from lecture_utils.torch_training import History, UpdateClock, check_loop_arguments
 
-__all__ = ["History", "confusion_matrix", "evaluate", "most_confident_errors", "train"]
+__all__ = [
+    "History",
+    "UpdateClock",
+    "check_loop_arguments",
+    "confusion_matrix",
+    "evaluate",
+    "minibatches",
+    "most_confident_errors",
+    "run_epochs",
+    "train",
+]
 
 _POSTFIX_EVERY = 25  # updates between refreshes of the progress bar's running loss
 
 
-def evaluate(model: MLP, x: ArrayLike, y: ArrayLike, chunk: int = 10_000) -> tuple[float, float]:
-    """Mean cross-entropy −(1/n) Σ_i log softmax(z(x_i))_{y_i} and accuracy of ``model``."""
+def minibatches(x: np.ndarray, y: np.ndarray, batch_size: int = 100, *,
+                rng: np.random.Generator | int | None = None, shuffle: bool = True,
+                drop_last: bool = False) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """One epoch of mini-batches ``(x[idx], y[idx])`` (slides: 600 updates of 100 per epoch).
+
+    With ``shuffle=True`` each call draws a new permutation from ``rng``: pass one
+    ``np.random.Generator`` and call once per epoch to get a new order every epoch (an
+    int seed gives the same order on every call). With ``shuffle=False`` the batches are
+    views in file order. If ``batch_size`` does not divide ``n``, the last batch holds the
+    remaining ``n % batch_size`` samples, or is dropped with ``drop_last=True``.
+    """
     x, y = np.asarray(x), np.asarray(y)
-    if y.shape != (len(x),):
+    if x.ndim == 0 or y.ndim == 0 or len(x) != len(y):
+        raise ValueError(f"x and y must have the same first dimension, got shapes {x.shape} "
+                         f"and {y.shape}")
+    integer("batch_size", batch_size, minimum=1)
+    if shuffle and rng is None:
+        raise ValueError("rng is required when shuffle=True: pass np.random.default_rng(seed)")
+    if rng is not None and not isinstance(rng, (np.random.Generator, int, np.integer)):
+        raise TypeError(f"rng must be a numpy.random.Generator or an int seed, got "
+                        f"{type(rng).__name__}")
+    n = len(x)
+    stop = n - n % batch_size if drop_last else n
+    if not shuffle:
+        return ((x[i:i + batch_size], y[i:i + batch_size]) for i in range(0, stop, batch_size))
+    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    order = gen.permutation(n)
+    return ((x[idx], y[idx]) for idx in (order[i:i + batch_size]
+                                         for i in range(0, stop, batch_size)))
+
+
+@dataclass
+class History:
+    """What a training run records.
+
+    ``step_loss[k]``: mean cross-entropy of mini-batch k at θ_k (before update k);
+    ``epoch_loss[e]``: mean of ``step_loss`` over epoch e; ``eval_step[j]``: number of updates
+    done when ``train_loss[j]`` (mean cross-entropy on the whole training set) and
+    ``val_accuracy[j]`` were measured (step 0 = the initial weights, then every ``eval_every``
+    updates and at the end of every epoch); ``lr[k]``: η_k used by update k; ``seconds``:
+    wall-clock time of the updates, evaluations excluded.
+    """
+
+    step_loss: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    epoch_loss: list[float] = field(default_factory=list)
+    eval_step: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """Number of updates in one epoch, ⌈n/B⌉ (600 for MNIST's 60,000 images and B = 100)."""
+        return len(self.step_loss) // max(len(self.epoch_loss), 1)
+
+    def record_evaluation(self, step: int, evaluate: Callable[[Any, Any], tuple[float, float]],
+                          train: tuple[Any, Any], val: tuple[Any, Any] | None) -> None:
+        """Append the training-set loss (and, if ``val``, the validation accuracy) after
+        ``step`` updates; ``evaluate(x, y)`` returns ``(loss, accuracy)``."""
+        self.eval_step.append(step)
+        self.train_loss.append(evaluate(*train)[0])
+        if val is not None:
+            self.val_accuracy.append(evaluate(*val)[1])
+
+    def end_epoch(self, losses: list[float]) -> None:
+        """Append one epoch's mini-batch losses and their mean."""
+        self.step_loss.extend(losses)
+        self.epoch_loss.append(float(np.mean(losses)))
+
+
+class UpdateClock:
+    """Wall-clock seconds of the updates: time spent inside ``paused()`` (evaluations) is left
+    out, so ``History.seconds`` means the same in the numpy and the torch loop."""
+
+    def __init__(self) -> None:
+        self._start = time.perf_counter()
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Leave the time of the ``with`` block out of :meth:`seconds`."""
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            self._start += time.perf_counter() - began
+
+    def seconds(self) -> float:
+        """Seconds since the clock started, paused blocks excluded."""
+        return time.perf_counter() - self._start
+
+
+def check_loop_arguments(epochs: int, batch_size: int, eval_every: int | None,
+                         x_val: object, y_val: object) -> None:
+    """The argument checks the numpy and the torch training loop share."""
+    integer("epochs", epochs, minimum=1)
+    integer("batch_size", batch_size, minimum=1)
+    if eval_every is not None:
+        integer("eval_every", eval_every, minimum=1)
+    if (x_val is None) != (y_val is None):
+        raise ValueError("x_val and y_val must be given together")
+
+
+def _logits(model: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """``x -> logits`` as numpy for an :class:`~lecture_utils.mlp.MLP` or a ``torch.nn.Module``.
+
+    torch is looked up in ``sys.modules``: a torch model means torch is already imported.
+    """
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(model, torch.nn.Module):
+        dtype = next(model.parameters()).dtype
+
+        def logits(x: np.ndarray) -> np.ndarray:
+            with torch.no_grad():
+                return model(torch.as_tensor(x).to(dtype).reshape(len(x), -1)).numpy()
+
+        return logits
+    return model.forward
+
+
+def evaluate(model: Any, x: ArrayLike, y: ArrayLike, chunk: int = 10_000) -> tuple[float, float]:
+    """Mean cross-entropy −(1/n) Σ_i log softmax(z(x_i))_{y_i} and accuracy of ``model``.
+
+    ``model`` is the numpy :class:`~lecture_utils.mlp.MLP` or its torch twin (any
+    ``torch.nn.Module`` mapping images to logits); ``x`` is evaluated ``chunk`` rows at a time.
+    """
+    x, y = np.asarray(x), np.asarray(y)
+    if y.shape != (len(x),) or y.dtype.kind not in "iu":
         raise ValueError(f"y must hold one integer label per row of x, shape ({len(x)},), "
-                         f"got shape {y.shape}")
+                         f"got shape {y.shape} and dtype {y.dtype}")
+    forward = _logits(model)
     total, correct = 0.0, 0
     for start in range(0, len(x), chunk):
-        logits, labels = model.forward(x[start:start + chunk]), y[start:start + chunk]
+        logits, labels = forward(x[start:start + chunk]), y[start:start + chunk]
         total += float(cross_entropy(logits, labels, reduction="sum"))
         correct += int(np.count_nonzero(logits.argmax(axis=1) == labels))
     return total / len(x), correct / len(x)
@@ -70,47 +209,42 @@ def most_confident_errors(probs: ArrayLike, y: ArrayLike, n: int = 12) -> np.nda
     return wrong[order[:n]]
 
 
-def train(model: MLP, optimizer: Optimizer, x: ArrayLike, y: ArrayLike, *, epochs: int = 1,
-          batch_size: int = 100, seed: int = 0, schedule: Callable[[int], float] | None = None,
-          x_val: ArrayLike | None = None, y_val: ArrayLike | None = None,
-          eval_every: int | None = None, progress: bool = True) -> History:
-    """Train ``model`` in place: for each mini-batch, ``optimizer.step(params, grads)``.
+def run_epochs(model: Any, update: Callable[[np.ndarray], float], n: int, *,
+               set_lr: Callable[[float], None], get_lr: Callable[[], float],
+               train_data: tuple[ArrayLike, ArrayLike],
+               val_data: tuple[ArrayLike, ArrayLike] | None, epochs: int, batch_size: int,
+               seed: int, schedule: Callable[[int], float] | None, eval_every: int | None,
+               progress: bool) -> History:
+    """The mini-batch loop of both trainers: ``update(index)`` for every batch of every epoch.
 
-    ``schedule(k)`` (optional) sets ``optimizer.lr = η_k`` before update k = 0, 1, ...
-    The full training loss (and the validation accuracy, if ``x_val``/``y_val`` are given) is
-    recorded for the initial weights, every ``eval_every`` updates and after every epoch.
-    ``progress`` shows a tqdm bar with the running mean of the epoch's mini-batch losses.
-    Labels ``y`` are class indices. Returns the :class:`History`; its ``seconds`` counts the
-    updates only, evaluations excluded (as in ``torch_training.train_torch``).
+    ``index`` holds the rows of batch k (:func:`minibatches` over ``range(n)`` with
+    ``numpy.random.default_rng(seed)``); ``update`` takes one optimiser step on them and returns
+    the batch loss at θ_k. ``schedule(k)`` (optional) goes to ``set_lr`` before update k;
+    ``get_lr()`` is recorded after it. :func:`evaluate` of ``model`` on ``train_data`` (and
+    ``val_data``) is recorded for θ_0, every ``eval_every`` updates and after every epoch,
+    outside the clock of ``History.seconds``. ``progress`` shows a tqdm bar.
     """
-    check_loop_arguments(epochs, batch_size, eval_every, x_val, y_val)
-    x = np.ascontiguousarray(x, dtype=model.dtype)  # one conversion, not one per batch
-    y = np.asarray(y)
-    if y.ndim != 1 or y.dtype.kind not in "iu" or len(y) != len(x):
-        raise ValueError(f"y must hold one integer label per row of x, shape ({len(x)},), "
-                         f"got shape {y.shape} and dtype {y.dtype}")
     rng = np.random.default_rng(seed)
     history, clock = History(), UpdateClock()
-    val = None if x_val is None else (x_val, y_val)
+    positions = np.arange(n)
 
     def record(step: int) -> None:
         with clock.paused():
-            history.record_evaluation(step, partial(evaluate, model), (x, y), val)
+            history.record_evaluation(step, lambda x, y: evaluate(model, x, y), train_data,
+                                      val_data)
 
     record(0)
-    steps_per_epoch = -(-len(x) // batch_size)
-    bar = tqdm(total=epochs * steps_per_epoch, disable=not progress, unit="update")
+    bar = tqdm(total=epochs * -(-n // batch_size), unit="update",
+               **({} if progress else {"disable": True}))
     step = 0
     for epoch in range(epochs):
         bar.set_description(f"epoch {epoch + 1}/{epochs}")
         losses: list[float] = []
-        for xb, yb in minibatches(x, y, batch_size, rng=rng):
+        for index, _ in minibatches(positions, positions, batch_size, rng=rng):
             if schedule is not None:
-                optimizer.lr = schedule(step)
-            loss, grads = model.loss_and_grads(xb, yb)
-            optimizer.step(model.params, grads)
-            losses.append(loss)
-            history.lr.append(optimizer.lr)
+                set_lr(float(schedule(step)))
+            losses.append(update(index))
+            history.lr.append(get_lr())
             step += 1
             if step % _POSTFIX_EVERY == 0:
                 bar.set_postfix(loss=f"{np.mean(losses):.4f}", refresh=False)
@@ -127,3 +261,36 @@ def train(model: MLP, optimizer: Optimizer, x: ArrayLike, y: ArrayLike, *, epoch
     bar.close()
     history.seconds = clock.seconds()
     return history
+
+
+def train(model: MLP, optimizer: Optimizer, x: ArrayLike, y: ArrayLike, *, epochs: int = 1,
+          batch_size: int = 100, seed: int = 0, schedule: Callable[[int], float] | None = None,
+          x_val: ArrayLike | None = None, y_val: ArrayLike | None = None,
+          eval_every: int | None = None, progress: bool = True) -> History:
+    """Train ``model`` in place: for each mini-batch, ``optimizer.step(params, grads)``.
+
+    ``schedule(k)`` (optional) sets ``optimizer.lr = η_k`` before update k = 0, 1, ...
+    The full training loss (and the validation accuracy, if ``x_val``/``y_val`` are given) is
+    recorded for the initial weights, every ``eval_every`` updates and after every epoch.
+    ``progress`` shows a tqdm bar with the running mean of the epoch's mini-batch losses.
+    Labels ``y`` are class indices. Returns the :class:`History` (:func:`run_epochs`).
+    """
+    check_loop_arguments(epochs, batch_size, eval_every, x_val, y_val)
+    x = np.ascontiguousarray(x, dtype=model.dtype)  # one conversion, not one per batch
+    y = np.asarray(y)
+    if y.ndim != 1 or y.dtype.kind not in "iu" or len(y) != len(x):
+        raise ValueError(f"y must hold one integer label per row of x, shape ({len(x)},), "
+                         f"got shape {y.shape} and dtype {y.dtype}")
+
+    def update(index: np.ndarray) -> float:
+        loss, grads = model.loss_and_grads(x[index], y[index])
+        optimizer.step(model.params, grads)
+        return loss
+
+    def set_lr(eta: float) -> None:
+        optimizer.lr = eta
+
+    val = None if x_val is None else (x_val, y_val)
+    return run_epochs(model, update, len(x), set_lr=set_lr, get_lr=lambda: optimizer.lr,
+                      train_data=(x, y), val_data=val, epochs=epochs, batch_size=batch_size,
+                      seed=seed, schedule=schedule, eval_every=eval_every, progress=progress)

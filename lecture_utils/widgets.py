@@ -1,7 +1,8 @@
 """Thin ipywidgets wrappers around pure plotting functions.
 
-Each wrapper only builds sliders and redraws a pure function from :mod:`lecture_utils.plots`,
-so tests call the pure function and the notebooks stay interactive.
+Each wrapper only builds sliders and redraws a pure function from :mod:`lecture_utils.plots`
+through one :class:`~lecture_utils.live_figure.LiveFigure` (a PNG image redrawn in place, no
+backlog while dragging), so tests call the pure function and the notebooks stay interactive.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 
-from lecture_utils import explorer, plots, tiny
+from lecture_utils import explorer, likelihood_plots, plots, propagation_plots, tiny, training_plots
+from lecture_utils.live_figure import LiveFigure
 
 if TYPE_CHECKING:  # torch is imported only when a training widget is used
     from collections.abc import Sequence
@@ -22,33 +24,24 @@ if TYPE_CHECKING:  # torch is imported only when a training widget is used
     from torch import nn
 
 
-def cross_entropy_decomposition(p: float = 0.3, q: float = 0.7) -> widgets.interactive:
-    """Slider for ``Q(y = 1)`` redrawing :func:`plots.plot_cross_entropy_decomposition`."""
-
-    def draw(q: float) -> None:
-        plots.plot_cross_entropy_decomposition(p, q)
-        plt.show()
-
+def cross_entropy_decomposition(p: float = 0.3, q: float = 0.7) -> LiveFigure:
+    """Slider for ``Q(y = 1)`` redrawing ``likelihood_plots.plot_cross_entropy_decomposition``."""
     slider = widgets.FloatSlider(value=q, min=0.01, max=0.99, step=0.01, description="Q(y = 1)",
                                  readout_format=".2f")
-    return widgets.interactive(draw, q=slider)
+    return LiveFigure({"q": slider},
+                      draw=lambda q: likelihood_plots.plot_cross_entropy_decomposition(p, q))
 
 
-def gradient_step_1d(eta: float = 0.25) -> widgets.interactive:
+def gradient_step_1d(eta: float = 0.25) -> LiveFigure:
     """Slider for η redrawing :func:`plots.plot_gradient_step_1d` (notebook 00's widget check)."""
-
-    def draw(eta: float) -> None:
-        plots.plot_gradient_step_1d(eta)
-        plt.show()
-
     slider = widgets.FloatSlider(value=eta, min=0.05, max=1.05, step=0.05, description="η")
-    return widgets.interactive(draw, eta=slider)
+    return LiveFigure({"eta": slider}, draw=plots.plot_gradient_step_1d)
 
 
 def optimizer_explorer(view: explorer.ExplorerView | None = None, *, method: str = "gd",
                        eta: float = 0.25, alpha: float = 0.9, damping: float = 1.0,
                        sigma: float = 0.0, start: tuple[float, float] = (0.5, 1.5),
-                       steps: int = 50, seed: int = 0) -> widgets.VBox:
+                       steps: int = 50, seed: int = 0) -> LiveFigure:
     """Controls for :func:`explorer.explore` above the figure, shown as a PNG image.
 
     Method, η (log slider), α, damping λ, noise σ and its seed, start point and number of
@@ -77,69 +70,83 @@ def optimizer_explorer(view: explorer.ExplorerView | None = None, *, method: str
                                   description="start w2", **slider),
         "steps": widgets.IntSlider(value=steps, min=1, max=300, description="steps", **slider),
     }
-    image = widgets.Image(format="png")
     readout = widgets.HTML()
 
-    def update(_change: object = None) -> None:
-        v = {name: control.value for name, control in controls.items()}
+    def render(w1: float, w2: float, **v: float) -> bytes:
+        explorer.explore(view, start=(w1, w2), **v)
+        return view.render_png()
+
+    def after(**v: float) -> None:
         used = explorer.used_controls(v["method"], v["sigma"])
         for name, control in controls.items():
             control.disabled = name not in used
-        explorer.explore(view, method=v["method"], eta=v["eta"], alpha=v["alpha"],
-                         damping=v["damping"], sigma=v["sigma"], seed=v["seed"],
-                         start=(v["w1"], v["w2"]), steps=v["steps"])
-        image.value = view.render_png()
         readout.value = f"<pre>{html.escape(view.readout)}</pre>"
 
-    for control in controls.values():
-        control.observe(update, names="value")
-    update()
-    names = list(controls)
-    columns = [widgets.VBox([controls[n] for n in names[i:i + 3]]) for i in range(0, 9, 3)]
-    return widgets.VBox([widgets.HBox(columns), image, readout])
+    def layout(boxes: list[widgets.Widget]) -> widgets.Widget:
+        return widgets.HBox([widgets.VBox(boxes[i:i + 3]) for i in range(0, len(boxes), 3)])
+
+    return LiveFigure(controls, render=render, after=after, layout=layout, below=[readout])
 
 
 def scaling_issue(w: tuple[float, float] = (0.5, 0.5), c: float = 2.0,
-                  eta: float = 0.1) -> widgets.interactive:
+                  eta: float = 0.1) -> LiveFigure:
     """Log-slider for the scale factor c redrawing :func:`plots.plot_scaling_step`."""
-
-    def draw(c: float, eta: float) -> None:
-        plots.plot_scaling_step(tiny.BACKPROP_TINY, np.asarray(w, dtype=float), c, eta)
-        plt.show()
-
-    return widgets.interactive(
-        draw,
-        c=widgets.FloatLogSlider(value=c, base=2, min=-3, max=3, step=0.05, description="c",
-                                 readout_format=".3g"),
-        eta=widgets.FloatSlider(value=eta, min=0.01, max=0.3, step=0.01, description="η"))
+    point = np.asarray(w, dtype=float)
+    return LiveFigure(
+        {"c": widgets.FloatLogSlider(value=c, base=2, min=-3, max=3, step=0.05, description="c",
+                                     readout_format=".3g"),
+         "eta": widgets.FloatSlider(value=eta, min=0.01, max=0.3, step=0.01, description="η")},
+        draw=lambda c, eta: plots.plot_scaling_step(tiny.BACKPROP_TINY, point, c, eta))
 
 
 def signal_propagation(x: np.ndarray, y: np.ndarray, *, width: int = 128, depth: int = 20,
-                       gain: float = 1.2, seed: int = 0) -> widgets.interactive:
-    """Sliders for depth and He gain g (σ² = g²/fan_in) redrawing ``plots.plot_signal_profiles``.
+                       gain: float = 1.2, seed: int = 0) -> LiveFigure:
+    """Sliders for depth and He gain g (σ² = g²/fan_in) redrawing the signal profiles.
 
-    Each redraw builds ``propagation.deep_mlp`` (ReLU, ``width`` units per hidden layer), draws the
-    weights with ``initialisers.he_normal(gain=g)`` from ``numpy.random.default_rng(seed)`` and
-    propagates the batch (x, y). Per layer the mean square is multiplied by g²/2: flat at √2.
+    The figure is ``propagation_plots.plot_signal_profiles``. Each redraw builds
+    ``propagation.deep_mlp`` (ReLU, ``width`` units per hidden layer), draws the weights with
+    ``initialisers.he_normal(gain=g)`` from ``numpy.random.default_rng(seed)`` and propagates
+    the batch (x, y). Per layer the mean square is multiplied by g²/2: flat at √2.
     """
     from lecture_utils import (  # torch is imported only when the widget is used
         initialisers,
         propagation,
     )
 
-    def draw(depth: int, gain: float) -> None:
+    def measure(depth: int, gain: float) -> tuple[str, propagation.Profile]:
         net = propagation.deep_mlp(x.shape[1], width, depth, int(np.max(y)) + 1)
         initialisers.initialise(net, "he_normal", rng=np.random.default_rng(seed), gain=gain)
         label = f"He normal, gain {gain:.2f}: factor g²/2 = {gain**2 / 2:.2f} per layer"
-        plots.plot_signal_profiles({label: propagation.profile(net, x, y)},
-                                   title=f"depth {depth}, width {width}")
-        plt.show()
+        return label, propagation.profile(net, x, y)
 
-    return widgets.interactive(
-        draw,
-        depth=widgets.IntSlider(value=depth, min=1, max=50, description="depth"),
-        gain=widgets.FloatSlider(value=gain, min=0.5, max=2.5, step=0.02, description="gain g",
-                                 readout_format=".2f"))
+    def title(depth: int) -> str:
+        return f"depth {depth}, width {width}"
+
+    label, first = measure(depth, gain)
+    fig = propagation_plots.plot_signal_profiles({label: first}, title=title(depth))
+    plt.close(fig)  # shown by the LiveFigure only
+
+    def update(depth: int, gain: float) -> None:
+        """Move the four lines of the one figure (no new figure: ticks and text are reused)."""
+        label, p = measure(depth, gain)
+        layers = np.arange(1, depth + 1)
+        fwd, bwd = fig.axes
+        for line, values in zip([*fwd.lines[:2], *bwd.lines[:2]],
+                                [p.forward_std, p.forward_predicted, p.backward_rms,
+                                 p.backward_predicted], strict=True):
+            line.set_data(layers, values)
+        for ax in (fwd, bwd):
+            ax.lines[0].set_label(label)
+            ax.get_legend().get_texts()[0].set_text(label)
+            ax.relim()
+            ax.autoscale_view()
+        fig.suptitle(title(depth))
+
+    return LiveFigure(
+        {"depth": widgets.IntSlider(value=depth, min=1, max=50, description="depth"),
+         "gain": widgets.FloatSlider(value=gain, min=0.5, max=2.5, step=0.02,
+                                     description="gain g", readout_format=".2f")},
+        figure=fig, update=update)
 
 
 def optimizer_comparison_figure(model: nn.Module, x: np.ndarray, y: np.ndarray,
@@ -147,24 +154,17 @@ def optimizer_comparison_figure(model: nn.Module, x: np.ndarray, y: np.ndarray,
                                 names: Sequence[str] = ("SGD", "Momentum", "Adam"),
                                 lr_scale: float = 1.0, batch_size: int = 100, epochs: int = 1,
                                 seed: int = 0) -> Figure:
-    """Train a copy of ``model`` per optimiser and draw :func:`plots.plot_learning_curves`.
+    """:func:`training_plots.plot_learning_curves` of ``torch_training.compare_optimizers``.
 
     Every run starts from the weights of ``model`` and sees the same batches (``seed``);
-    optimiser ``name`` uses η = ``lr_scale`` × ``torch_training.DEFAULT_LR[name]``. The losses
-    and validation accuracies are measured five times per epoch.
+    optimiser ``name`` uses η = ``lr_scale`` × ``torch_training.DEFAULT_LR[name]``.
     """
     from lecture_utils import torch_training  # imports torch only when used
 
-    if not names:
-        raise ValueError("names must list at least one optimiser, e.g. ('SGD', 'Adam')")
-    factories = torch_training.torch_optimizers(names, lr_scale=lr_scale)
-    steps_per_epoch = -(-len(x) // batch_size)
-    runs = torch_training.train_many(model, factories, x, y, epochs=epochs,
-                                     batch_size=batch_size, seed=seed, x_val=x_val,
-                                     y_val=y_val, eval_every=max(1, steps_per_epoch // 5))
-    histories = {f"{name} (η = {factories[name].keywords['lr']:.3g})": run.history
-                 for name, run in runs.items()}
-    fig = plots.plot_learning_curves(histories, steps_per_epoch)
+    histories = torch_training.compare_optimizers(model, x, y, x_val, y_val, names=names,
+                                                  lr_scale=lr_scale, batch_size=batch_size,
+                                                  epochs=epochs, seed=seed)
+    fig = training_plots.plot_learning_curves(histories, -(-len(x) // batch_size))
     fig.suptitle(f"{len(x):,} training images, B = {batch_size}: same initial weights and "
                  f"batches for every optimiser")
     return fig

@@ -3,21 +3,41 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 
 @pytest.fixture(scope="session")
 def mnist_dir() -> Path:
-    """The offline MNIST folder (CI: ``../shared/data/mnist``); skipped locally if unset."""
-    folder = os.environ.get("LECTURE_MNIST_DIR")
-    if not folder:
+    """The MNIST folder the loader itself would read (``LECTURE_MNIST_DIR``, else the user
+    cache), without network; skipped locally only if the four files are not there."""
+    from lecture_utils.data import mnist_status
+
+    status = mnist_status()
+    if not status.ok:
         if os.environ.get("CI"):
-            pytest.fail("CI must set LECTURE_MNIST_DIR to the folder of the four MNIST files")
-        pytest.skip("set LECTURE_MNIST_DIR to a folder holding the four MNIST .gz files")
-    return Path(folder)
+            pytest.fail(f"CI must set LECTURE_MNIST_DIR to the folder of the MNIST files: {status}")
+        pytest.skip(str(status))
+    return status.folder
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless system Chromium, one per test module (skipped without it, failed in CI)."""
+    from jupyterlab_driver import chromium_missing_reason, launch_chromium, skip_or_fail_in_ci
+
+    reason = chromium_missing_reason()
+    if reason:
+        skip_or_fail_in_ci(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
 
 
 # Browser test (test_browser.py): run times and slider latencies, printed after the tests

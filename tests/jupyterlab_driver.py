@@ -254,6 +254,8 @@ class NotebookCheck:
     artifacts: Path
     problems: list[str] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)
+    #: "cell 3, slider 1 'η'" -> key-press-to-figure times (ms) of that slider
+    slider_latencies_ms: dict[str, list[float]] = field(default_factory=dict)
     sliders: int = 0
     buttons: int = 0
     widgets: int = 0
@@ -266,6 +268,12 @@ class NotebookCheck:
     @property
     def median_latency_ms(self) -> float | None:
         return statistics.median(self.latencies_ms) if self.latencies_ms else None
+
+    def slider_lines(self) -> list[str]:
+        """One line per slider: median, spread and count of its key-press-to-figure times."""
+        return [f"{self.notebook} {where}: median {statistics.median(times):.0f} ms "
+                f"(min {min(times):.0f}, max {max(times):.0f}) over {len(times)} presses"
+                for where, times in self.slider_latencies_ms.items() if times]
 
     def summary(self) -> str:
         latency = (f", slider->figure median {self.median_latency_ms:.0f} ms "
@@ -557,6 +565,9 @@ class NotebookDriver:
                                             f"and {name}_after.png)")
                 return
             self.result.latencies_ms.append(probe["t1"] - probe["t0"])
+            self.result.slider_latencies_ms.setdefault(
+                f"cell {cell_no}, slider {slider_no} '{label}'", []).append(
+                probe["t1"] - probe["t0"])
 
     def _press_button(self, page: Any, cell: Any, button: Any, cell_no: int, button_no: int
                       ) -> None:

@@ -1,4 +1,4 @@
-"""Every notebook opened, run and used in a real JupyterLab in headless Chromium (issue 10).
+"""Every notebook opened, run and used in a real JupyterLab in headless Chromium.
 
 nbval runs the kernel only; students meet the notebooks in a browser, where widgets either
 render and respond or show "Error displaying widget". One JupyterLab (127.0.0.1, random
@@ -26,35 +26,19 @@ from jupyterlab_driver import (
     ARTIFACTS,
     ROOT,
     LabServer,
+    NotebookCheck,
     check_notebook,
-    chromium_missing_reason,
     copy_for_browser,
-    launch_chromium,
     running_lab,
-    skip_or_fail_in_ci,
 )
 from nbformat.v4 import new_code_cell, new_notebook
 
 pytestmark = pytest.mark.browser
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-LATENCY_NOTEBOOK = "03_gd_momentum_newton"  # its explorer's slider latency is recorded
-LATENCY_PRESSES = 5  # key presses per slider there, for a median
-LATENCY_TARGET_MS = 150
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Headless system Chromium, one for the module."""
-    reason = chromium_missing_reason()
-    if reason:
-        skip_or_fail_in_ci(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
+LATENCY_PRESSES = 10  # key presses per slider, for a median per slider
+LATENCY_TARGET_MS = 100  # printed against, not asserted (the machine may be loaded)
+LATENCY_SANITY_MS = 3000  # asserted: a slider this slow is broken, not slow
 
 
 @pytest.fixture(scope="module")
@@ -137,23 +121,23 @@ def test_checker_reports(name: str, lab: LabServer, browser: Any,
 def test_notebook_in_jupyterlab(notebook: Path, lab: LabServer, browser: Any,
                                 browser_summary: Callable[[str], None]) -> None:
     """Open, run all, no errors or warnings, widgets render, every slider changes its figure."""
-    is_latency = notebook.stem == LATENCY_NOTEBOOK
     result = check_notebook(lab, browser, f"notebooks/{notebook.name}", ARTIFACTS / notebook.stem,
-                            presses=LATENCY_PRESSES if is_latency else 1)
+                            presses=LATENCY_PRESSES)
     browser_summary(result.summary())
-    if is_latency and result.latencies_ms:
-        record_latency(result.latencies_ms, browser_summary)
+    record_latencies(result, browser_summary)
     assert result.ok, result.failure_message()
-    if is_latency:
-        assert result.latencies_ms, f"{notebook.name}: no slider moved a figure (its explorer)"
+    for where, times in result.slider_latencies_ms.items():
+        assert statistics.median(times) < LATENCY_SANITY_MS, f"{notebook.name} {where}: {times}"
 
 
-def record_latency(latencies_ms: list[float], summary: Callable[[str], None]) -> None:
-    """Write the explorer's median key-press-to-figure time to latency.txt and the summary."""
-    median = statistics.median(latencies_ms)
-    line = (f"{LATENCY_NOTEBOOK} explorer: median {median:.0f} ms from a slider key press to "
-            f"the changed figure over {len(latencies_ms)} presses (target < "
-            f"{LATENCY_TARGET_MS} ms: {'met' if median < LATENCY_TARGET_MS else 'NOT met'}); "
-            f"samples {', '.join(f'{t:.0f}' for t in latencies_ms)}")
-    (ARTIFACTS / "latency.txt").write_text(line + "\n")
-    summary(line)
+def record_latencies(result: NotebookCheck, summary: Callable[[str], None]) -> None:
+    """Each slider's median key-press-to-figure time against the target, to the summary and
+    to ``latency-<notebook>.txt`` beside the screenshots."""
+    lines = []
+    for line, times in zip(result.slider_lines(), result.slider_latencies_ms.values(),
+                           strict=True):
+        met = statistics.median(times) <= LATENCY_TARGET_MS
+        lines.append(f"{line} (target <= {LATENCY_TARGET_MS} ms: {'met' if met else 'NOT met'})")
+    for line in lines:
+        summary(line)
+    (ARTIFACTS / f"latency-{result.notebook}.txt").write_text("".join(f"{x}\n" for x in lines))

@@ -19,6 +19,7 @@ from lecture_utils import (
     propagation,
     schedules,
     tiny,
+    trajectories,
 )
 from lecture_utils._checks import ArgumentTypeError, finite_vector, integer, positive, real
 
@@ -138,7 +139,7 @@ RNG = np.random.default_rng(0)
     (lambda: propagation.deep_mlp(3, 4.0, 2, 2), "width"),
     (lambda: propagation.layer_factor(None, 3), "weight_variance"),
     (lambda: optimizers.GradientDescent(None), "lr"),
-    (lambda: optimizers.run_trajectory(tiny.TINY_II, optimizers.GradientDescent(0.1),
+    (lambda: trajectories.run_trajectory(tiny.TINY_II, optimizers.GradientDescent(0.1),
                                        [0.5, 0.5], 2.5), "steps"),
     (lambda: paths.best_time(print, repeat=1.5), "repeat"),
     (lambda: plots.plot_gradient_step_1d(0.1, steps=2.0), "steps"),

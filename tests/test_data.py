@@ -13,8 +13,11 @@ import http.server
 import os
 import shutil
 import socket
+import subprocess
+import sys
 import tempfile
 import threading
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -34,7 +37,6 @@ from lecture_utils.data import (
     MnistNotFoundError,
     fetch_mnist,
     load_mnist,
-    minibatches,
     mnist_status,
 )
 from lecture_utils.idx import IdxFormatError, parse_idx
@@ -407,6 +409,51 @@ def test_corrupted_file_gives_its_clear_error(make: Callable[[bytes], bytes], me
     assert str(folder / LABELS) in text and FETCH_COMMAND in text
 
 
+def write_gzip_bomb(path: Path, zeros: int = 1 << 30) -> None:
+    """A gzip file of ``zeros`` zero bytes, compressed chunk by chunk (about 1 MB for 1 GB)."""
+    deflate, chunk = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS), bytes(1 << 20)
+    with path.open("wb") as f:
+        for _ in range(zeros // len(chunk)):
+            f.write(deflate.compress(chunk))
+        f.write(deflate.flush())
+
+
+PEAK_MEMORY = """
+import resource, sys
+from lecture_utils.data import MnistFileError, load_mnist
+try:
+    load_mnist(sys.argv[1], download=False)
+    print("loaded")
+except MnistFileError as err:
+    print(err)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def peak_load(folder: Path) -> tuple[str, int]:
+    """``load_mnist(folder)`` in a child process: its message and its peak memory (KiB)."""
+    done = subprocess.run([sys.executable, "-c", PEAK_MEMORY, str(folder)], capture_output=True,
+                          text=True, timeout=300, check=True)
+    *message, peak = done.stdout.strip().splitlines()
+    return "\n".join(message), int(peak)
+
+
+def test_decompression_bomb_is_rejected_within_normal_memory(tmp_path: Path,
+                                                             mnist_dir: Path) -> None:
+    """A 1 MB gzip of 1 GB of zeros in place of the training images: stopped at the file's
+    size limit while decompressing, with no more peak memory than loading the real files."""
+    folder = folder_with(tmp_path / "bomb", mnist_dir)
+    (folder / IMAGES).unlink()
+    write_gzip_bomb(folder / IMAGES)
+    assert (folder / IMAGES).stat().st_size < 2 << 20
+    normal, normal_peak = peak_load(mnist_dir)
+    message, bomb_peak = peak_load(folder)
+    assert normal == "loaded"
+    assert str(folder / IMAGES) in message and "47,040,016 bytes" in message, message
+    assert "rejected while decompressing" in message
+    assert bomb_peak <= normal_peak, (bomb_peak, normal_peak)
+
+
 def test_labels_in_place_of_images_fail_the_dimension_check(tmp_path: Path,
                                                             mnist_dir: Path) -> None:
     folder = folder_with(tmp_path, mnist_dir,
@@ -489,57 +536,6 @@ def test_load_mnist_rejects_bad_parameters(kwargs: dict[str, object], error: typ
                                            message: str) -> None:
     with pytest.raises(error, match=f"^{message}$"):
         load_mnist(**kwargs)  # type: ignore[arg-type]
-
-
-# ----------------------------------------------------------------------------- mini-batches
-
-
-def test_minibatches_600_of_100_new_permutation_each_epoch() -> None:
-    x = np.arange(60000)
-    rng = np.random.default_rng(0)
-    epochs = [list(minibatches(x, x, rng=rng)) for _ in range(2)]
-    for batches in epochs:
-        assert len(batches) == 600 and all(len(bx) == 100 for bx, _ in batches)
-        order = np.concatenate([bx for bx, _ in batches])
-        np.testing.assert_array_equal(np.sort(order), x)
-        assert all(np.array_equal(bx, by) for bx, by in batches)  # x and y stay paired
-    assert not np.array_equal(epochs[0][0][0], epochs[1][0][0])
-
-
-def test_minibatches_int_seed_is_reproducible() -> None:
-    x = np.arange(10)
-    first = [b for b, _ in minibatches(x, x, 3, rng=7)]
-    again = [b for b, _ in minibatches(x, x, 3, rng=7)]
-    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
-
-
-@pytest.mark.parametrize(("drop_last", "sizes"), [(False, [100, 100, 50]), (True, [100, 100])])
-def test_minibatches_last_partial_batch(drop_last: bool, sizes: list[int]) -> None:
-    x = np.zeros((250, 784), np.float32)
-    batches = list(minibatches(x, np.zeros(250), rng=0, drop_last=drop_last))
-    assert [len(bx) for bx, _ in batches] == sizes and batches[0][0].shape == (100, 784)
-
-
-def test_minibatches_without_shuffle_are_views_in_order() -> None:
-    x = np.arange(7)
-    batches = list(minibatches(x, x, 3, shuffle=False))
-    assert [b.tolist() for b, _ in batches] == [[0, 1, 2], [3, 4, 5], [6]]
-    assert np.shares_memory(batches[0][0], x)
-
-
-@pytest.mark.parametrize(("args", "kwargs", "error", "message"), [
-    ((np.zeros(5), np.zeros(4)), {"rng": 0}, ValueError, "same first dimension"),
-    ((np.zeros(5), np.zeros(5), 0), {"rng": 0}, ValueError,
-     "batch_size must be an integer >= 1, got 0"),
-    ((np.zeros(5), np.zeros(5), 2.0), {"rng": 0}, TypeError, "batch_size must be an int"),
-    ((np.zeros(5), np.zeros(5)), {}, ValueError, "rng is required when shuffle=True"),
-    ((np.zeros(5), np.zeros(5)), {"rng": np.random.RandomState(0)}, TypeError,
-     "rng must be a numpy.random.Generator or an int seed, got RandomState"),
-])
-def test_minibatches_errors_are_raised_at_call(args: tuple[object, ...], kwargs: dict[str, object],
-                                               error: type[Exception], message: str) -> None:
-    with pytest.raises(error, match=message):
-        minibatches(*args, **kwargs)  # type: ignore[arg-type]
 
 
 # ----------------------------------------------------------------------------- command line

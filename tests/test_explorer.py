@@ -11,7 +11,7 @@ import pytest
 from matplotlib.colors import same_color
 from PIL import Image
 
-from lecture_utils import explorer, optimizers, plots, widgets
+from lecture_utils import explorer, optimizers, plots, trajectories, widgets
 from lecture_utils.tiny import TINY_II
 
 
@@ -40,7 +40,7 @@ def test_every_method_draws_its_trajectory(view, method: str) -> None:
 def test_explore_is_the_runner(view) -> None:
     explorer.explore(view, method="momentum", eta=0.05, alpha=0.8, sigma=0.3, seed=4,
                      start=(-1.0, 0.5), steps=30)
-    ref = optimizers.run_trajectory(TINY_II, optimizers.Momentum(0.05, 0.8), (-1.0, 0.5), 30,
+    ref = trajectories.run_trajectory(TINY_II, optimizers.Momentum(0.05, 0.8), (-1.0, 0.5), 30,
                                     noise_sigma=0.3, seed=4)
     np.testing.assert_array_equal(view.trajectory.points, ref.points)
 
@@ -98,17 +98,18 @@ def test_stability_limit_on_a_quadratic(method: str, alpha: float) -> None:
     """Just below the limit the error shrinks, just above it grows (curvature λ = 4)."""
     lam = 4.0
     _, limit = explorer.stability_limit(method, alpha)
-    cost = optimizers.Quadratic([[lam]], [0.0])
+    cost = trajectories.Quadratic([[lam]], [0.0])
     final = {}
     for factor in (0.98, 1.02):
-        opt = explorer.make_optimizer(method, eta=factor * limit / lam, alpha=alpha)
-        final[factor] = abs(optimizers.run_trajectory(cost, opt, [1.0], 800).points[-1, 0])
+        kwargs = explorer.optimizer_kwargs(method, eta=factor * limit / lam, alpha=alpha)
+        opt = optimizers.make_optimizer(method, **kwargs)
+        final[factor] = abs(trajectories.run_trajectory(cost, opt, [1.0], 800).points[-1, 0])
     assert final[0.98] < 1e-3 and final[1.02] > 1e3
 
 
 def test_bad_method() -> None:
     with pytest.raises(ValueError, match="method must be one of"):
-        explorer.make_optimizer("sgd", eta=0.1)
+        explorer.optimizer_kwargs("sgd", eta=0.1)
     with pytest.raises(ValueError, match="method must be 'gd', 'momentum' or 'nesterov'"):
         explorer.stability_limit("adam")
 

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from lecture_utils import plots
+from lecture_utils import training_plots
 from lecture_utils.data import load_mnist
 from lecture_utils.gradient_noise import (
     full_gradient,
@@ -142,7 +142,7 @@ def test_noise_figure_shows_measurement_prediction_and_signal(small):
     model, x, y = small
     noise = minibatch_gradient_noise(model, x.numpy(), y.numpy(), [1, 4, 20], n_draws=3,
                                      rng=np.random.default_rng(0))
-    fig = plots.plot_gradient_noise({"init": noise})
+    fig = training_plots.plot_gradient_noise({"init": noise})
     ax = fig.axes[0]
     assert ax.get_xscale() == ax.get_yscale() == "log"
     labels = [t.get_text() for t in ax.get_legend().get_texts()]

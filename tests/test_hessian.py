@@ -12,6 +12,7 @@ from torch import nn
 
 from lecture_utils import hessian as hz
 from lecture_utils.tiny import TinyExampleII
+from lecture_utils.trajectories import Quadratic
 
 TINY = TinyExampleII()
 
@@ -50,7 +51,7 @@ def test_newton_converges_in_few_steps_next_to_a_critical_point() -> None:
                                          ([[1.0, 2.0], [2.0, 1.0]], "saddle"),
                                          ([[1.0, 0.0], [0.0, 0.0]], "degenerate")])
 def test_quadratic_critical_point_is_classified_by_eigenvalues(H: list, kind: str) -> None:
-    q = hz.Quadratic(H)
+    q = Quadratic(H)
     cp = hz.find_critical_point(q, [0.7, -0.3] if kind != "degenerate" else [0.0, 0.3])
     assert cp.kind == kind
     np.testing.assert_allclose(cp.eigenvalues, np.linalg.eigvalsh(H))
@@ -78,8 +79,8 @@ def test_bad_arguments_are_named() -> None:
         hz.find_critical_point(TINY, np.zeros((2, 2)))
     with pytest.raises(ValueError, match="max_iter must be an integer"):
         hz.find_critical_point(TINY, [0.0, 1.0], max_iter=-1)
-    with pytest.raises(ValueError, match="H must be a symmetric square matrix"):
-        hz.Quadratic([[1.0, 2.0], [0.0, 1.0]])
+    with pytest.raises(ValueError, match=r"H must be a symmetric \(n, n\) matrix"):
+        Quadratic([[1.0, 2.0], [0.0, 1.0]])
     with pytest.raises(ValueError, match="starts must have shape"):
         hz.critical_points(TINY, np.zeros(2))
 

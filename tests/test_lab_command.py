@@ -1,4 +1,4 @@
-"""The README's first command, ``make lab``, serves JupyterLab with every notebook (issue 2).
+"""The README's first command, ``make lab``, serves JupyterLab with every notebook.
 
 Started headless on 127.0.0.1 with a free port and a random token (through ``LAB_ARGS``),
 with Jupyter folders of its own; stopped (its whole process group) at the end.

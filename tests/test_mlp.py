@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from lecture_utils.functions import one_hot
+from lecture_utils.gradcheck import max_relative_error
 from lecture_utils.mlp import MLP
 
 ARCHITECTURES = [[3, 2], [5, 4, 3], [7, 6, 5, 4], [10, 1, 3], [4, 8, 8, 8, 2], [784, 32, 10]]
@@ -18,10 +19,6 @@ def batch(model: MLP, n: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, model.sizes[0])).astype(model.dtype)
     return x, rng.integers(0, model.sizes[-1], size=n)
-
-
-def max_relative_error(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-12)))
 
 
 @pytest.mark.parametrize("sizes", ARCHITECTURES)

@@ -11,23 +11,24 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lecture_utils import optimizers as opt
+from lecture_utils import trajectories as tr
+from lecture_utils.tiny import TinyExampleII
 
 STEPS = 50
 
 
 def random_quadratic(n: int, seed: int = 0, lo: float = 0.2, hi: float = 2.0
-                     ) -> opt.Quadratic:
+                     ) -> tr.Quadratic:
     """A random positive-definite quadratic with eigenvalues in [lo, hi]."""
     rng = np.random.default_rng(seed)
     Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
     A = (Q * rng.uniform(lo, hi, n)) @ Q.T
-    return opt.Quadratic(0.5 * (A + A.T), rng.standard_normal(n))
+    return tr.Quadratic(0.5 * (A + A.T), rng.standard_normal(n))
 
 
-def tiny_ii():
-    """Tiny Example II (C = (w1 w2 − 1.5)² + 0.04(w1² + w2²)) once lecture_utils.tiny exists."""
-    tiny = pytest.importorskip("lecture_utils.tiny")
-    return tiny.TinyExampleII()
+def tiny_ii() -> TinyExampleII:
+    """Tiny Example II: C = (w1 w2 − 1.5)² + 0.04(w1² + w2²)."""
+    return TinyExampleII()
 
 
 def torch_tiny_ii(w: torch.Tensor) -> torch.Tensor:
@@ -72,7 +73,7 @@ def compare_with_torch(name: str, params: list[np.ndarray], numpy_grad, torch_lo
 def test_matches_torch_on_random_quadratic(name: str) -> None:
     """Two parameter arrays of shapes (3, 2) and (4,), one quadratic over all 10 numbers."""
     q = random_quadratic(10, seed=1)
-    A_t, c_t = torch.tensor(q.A), torch.tensor(q.c)
+    A_t, c_t = torch.tensor(q.H), torch.tensor(q.c)
     rng = np.random.default_rng(2)
     params = [rng.standard_normal((3, 2)), rng.standard_normal(4)]
 
@@ -112,8 +113,8 @@ def test_gd_on_tiny_ii_converges_at_025_not_at_035() -> None:
     cost = tiny_ii()
     w_star = cost.minima[0]
     start = [0.5, 1.5]
-    slow = opt.run_trajectory(cost, opt.GradientDescent(0.25), start, 300)
-    osc = opt.run_trajectory(cost, opt.GradientDescent(0.35), start, 300)
+    slow = tr.run_trajectory(cost, opt.GradientDescent(0.25), start, 300)
+    osc = tr.run_trajectory(cost, opt.GradientDescent(0.35), start, 300)
     assert not slow.diverged and not osc.diverged
     assert np.linalg.norm(slow.points[-1] - w_star) < 1e-4
     assert np.linalg.norm(osc.points[-1] - w_star) > 1e-2
@@ -198,11 +199,11 @@ def test_newton_reaches_quadratic_minimum_in_one_step() -> None:
 
 def test_newton_is_attracted_by_a_saddle_saddle_free_is_not() -> None:
     """C = ½(w1² − w2²): Newton jumps onto the saddle at 0, saddle-free Newton moves away."""
-    saddle = opt.Quadratic(np.diag([1.0, -1.0]), np.zeros(2))
+    saddle = tr.Quadratic(np.diag([1.0, -1.0]), np.zeros(2))
     start = np.array([0.5, 0.1])
-    newton = opt.run_trajectory(saddle, opt.Newton(), start, 1)
+    newton = tr.run_trajectory(saddle, opt.Newton(), start, 1)
     np.testing.assert_allclose(newton.points[-1], 0.0, atol=1e-15)
-    free = opt.run_trajectory(saddle, opt.SaddleFreeNewton(damping=0.0), start, 1)
+    free = tr.run_trajectory(saddle, opt.SaddleFreeNewton(damping=0.0), start, 1)
     np.testing.assert_allclose(free.points[-1], [0.0, 0.2])  # w1 → 0, w2 doubles: downhill
     assert free.losses[-1] < free.losses[0]
 
@@ -234,7 +235,7 @@ def test_newton_errors() -> None:
 # --- runner ----------------------------------------------------------------------------------
 def test_runner_records_points_and_losses() -> None:
     q = random_quadratic(2, seed=8)
-    traj = opt.run_trajectory(q, opt.GradientDescent(0.5), [1.0, -1.0], 20)
+    traj = tr.run_trajectory(q, opt.GradientDescent(0.5), [1.0, -1.0], 20)
     assert traj.points.shape == (21, 2) and traj.losses.shape == (21,)
     assert traj.steps_taken == 20 and not traj.diverged and traj.reason == "completed"
     np.testing.assert_allclose(traj.losses, q.value(traj.points))
@@ -249,23 +250,23 @@ def test_runner_stops_cleanly_on_divergence(lr: float, bound: float, reason: str
     q = random_quadratic(2, seed=9)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        traj = opt.run_trajectory(q, opt.GradientDescent(lr), [1.0, 1.0], 10_000, bound=bound)
+        traj = tr.run_trajectory(q, opt.GradientDescent(lr), [1.0, 1.0], 10_000, bound=bound)
     assert traj.diverged and traj.reason.startswith(reason)
     assert traj.steps_taken < 10_000
     assert np.all(np.isfinite(traj.points)) and np.all(np.isfinite(traj.losses))
 
 
 def test_runner_singular_hessian_stops() -> None:
-    flat = opt.Quadratic(np.zeros((2, 2)), np.zeros(2))
-    traj = opt.run_trajectory(flat, opt.Newton(), [1.0, 1.0], 5)
+    flat = tr.Quadratic(np.zeros((2, 2)), np.zeros(2))
+    traj = tr.run_trajectory(flat, opt.Newton(), [1.0, 1.0], 5)
     assert traj.diverged and traj.reason == "singular Hessian" and traj.steps_taken == 0
 
 
 def test_runner_noise_is_seeded_and_shared_between_methods() -> None:
     q = random_quadratic(2, seed=10)
-    a = opt.run_trajectory(q, opt.GradientDescent(0.1), [1.0, 1.0], 30, noise_sigma=0.5, seed=3)
-    b = opt.run_trajectory(q, opt.GradientDescent(0.1), [1.0, 1.0], 30, noise_sigma=0.5, seed=3)
-    c = opt.run_trajectory(q, opt.GradientDescent(0.1), [1.0, 1.0], 30, noise_sigma=0.5, seed=4)
+    a = tr.run_trajectory(q, opt.GradientDescent(0.1), [1.0, 1.0], 30, noise_sigma=0.5, seed=3)
+    b = tr.run_trajectory(q, opt.GradientDescent(0.1), [1.0, 1.0], 30, noise_sigma=0.5, seed=3)
+    c = tr.run_trajectory(q, opt.GradientDescent(0.1), [1.0, 1.0], 30, noise_sigma=0.5, seed=4)
     np.testing.assert_array_equal(a.points, b.points)
     assert not np.allclose(a.points, c.points)
 
@@ -273,8 +274,8 @@ def test_runner_noise_is_seeded_and_shared_between_methods() -> None:
 def test_runner_resets_the_optimizer() -> None:
     q = random_quadratic(2, seed=11)
     o = opt.Momentum(0.1, 0.9)
-    a = opt.run_trajectory(q, o, [1.0, 1.0], 10)
-    b = opt.run_trajectory(q, o, [1.0, 1.0], 10)
+    a = tr.run_trajectory(q, o, [1.0, 1.0], 10)
+    b = tr.run_trajectory(q, o, [1.0, 1.0], 10)
     np.testing.assert_array_equal(a.points, b.points)
 
 
@@ -346,29 +347,29 @@ def test_runner_bad_arguments(kwargs: dict, match: str) -> None:
     q = random_quadratic(2)
     args = {"start": [1.0, 1.0], "steps": 5} | kwargs
     with pytest.raises(ValueError, match=match):
-        opt.run_trajectory(q, opt.GradientDescent(0.1), **args)
+        tr.run_trajectory(q, opt.GradientDescent(0.1), **args)
 
 
 def test_quadratic_errors() -> None:
-    with pytest.raises(ValueError, match=r"A must be a symmetric \(n, n\) matrix"):
-        opt.Quadratic([[1.0, 2.0], [0.0, 1.0]], [0.0, 0.0])
+    with pytest.raises(ValueError, match=r"H must be a symmetric \(n, n\) matrix"):
+        tr.Quadratic([[1.0, 2.0], [0.0, 1.0]], [0.0, 0.0])
     with pytest.raises(ValueError, match=r"c must have shape \(2,\)"):
-        opt.Quadratic(np.eye(2), [0.0])
+        tr.Quadratic(np.eye(2), [0.0])
 
 
 def test_repr_and_cost_protocol() -> None:
     assert repr(opt.Momentum(0.1, 0.5)) == "Momentum(lr=0.1, momentum=0.5, nesterov=False)"
-    assert isinstance(random_quadratic(2), opt.Cost)
+    assert isinstance(random_quadratic(2), tr.Cost)
 
 
 def test_momentum_sweep_matches_the_runner_cell_by_cell() -> None:
     cost = tiny_ii()
     etas, alphas, start = [0.05, 0.25, 0.35, 0.9], [0.0, 0.5, 0.9], [0.5, 1.5]
-    final = opt.momentum_sweep(cost, start, etas, alphas, 120)
+    final = tr.momentum_sweep(cost, start, etas, alphas, 120)
     assert final.shape == (3, 4, 2)
     for i, alpha in enumerate(alphas):
         for j, eta in enumerate(etas):
-            traj = opt.run_trajectory(cost, opt.Momentum(eta, alpha), start, 120)
+            traj = tr.run_trajectory(cost, opt.Momentum(eta, alpha), start, 120)
             if traj.diverged:
                 assert np.all(np.isnan(final[i, j]))
             else:
@@ -379,8 +380,8 @@ def test_momentum_sweep_matches_the_runner_cell_by_cell() -> None:
 def test_momentum_sweep_bad_arguments() -> None:
     q = random_quadratic(2)
     with pytest.raises(ValueError, match="etas must be finite and > 0"):
-        opt.momentum_sweep(q, [1.0, 1.0], [0.1, 0.0], [0.5], 10)
+        tr.momentum_sweep(q, [1.0, 1.0], [0.1, 0.0], [0.5], 10)
     with pytest.raises(ValueError, match=r"alphas must be in \[0, 1\)"):
-        opt.momentum_sweep(q, [1.0, 1.0], [0.1], [1.0], 10)
+        tr.momentum_sweep(q, [1.0, 1.0], [0.1], [1.0], 10)
     with pytest.raises(ValueError, match="start must be finite"):
-        opt.momentum_sweep(q, [np.nan, 1.0], [0.1], [0.5], 10)
+        tr.momentum_sweep(q, [np.nan, 1.0], [0.1], [0.5], 10)

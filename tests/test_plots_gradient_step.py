@@ -24,7 +24,9 @@ def test_bad_arguments(kwargs: dict, message: str) -> None:
         plots.plot_gradient_step_1d(**kwargs)
 
 
-def test_widget_builds() -> None:
+def test_widget_redraws_on_a_slider_move() -> None:
     w = widgets.gradient_step_1d(0.3)
-    assert w.children[0].value == pytest.approx(0.3)
+    first = bytes(w.image.value)
+    w.controls["eta"].value = 0.9
+    assert bytes(w.image.value) != first and w.image.value == w.png(eta=0.9)
     plt.close("all")

@@ -1,4 +1,7 @@
-"""The three descriptions of the environment agree: pyproject.toml, environment.yml, binder/."""
+"""The descriptions of the environment agree: pyproject.toml's ranges, the two locks
+(requirements/student.txt, requirements/dev.txt), environment.yml (the conda route) and
+binder/environment.yml (Binder). A package present in one and missing in another, or pinned
+at another version, fails here."""
 
 from __future__ import annotations
 
@@ -12,81 +15,157 @@ from pathlib import Path
 import pytest
 import yaml
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parent.parent
+STUDENT_LOCK = ROOT / "requirements" / "student.txt"
+DEV_LOCK = ROOT / "requirements" / "dev.txt"
+CONDA_FILES = ("environment.yml", "binder/environment.yml")
 #: conda-forge names of PyPI distributions where they differ.
-CONDA_TO_PIP = {"pytorch-cpu": "torch"}
-#: Packages only a conda environment file lists (the interpreter and the installers).
-CONDA_ONLY = {"python", "pip", "setuptools"}
+CONDA_TO_PIP = {"pytorch": "torch"}
+#: Packages only a conda environment file lists (the interpreter and the installer).
+CONDA_ONLY = {"python", "pip"}
+#: The developer tools a student never installs.
+DEV_ONLY = {"pytest", "nbval", "playwright", "jupyter-repo2docker", "docker", "ruff"}
 
 
 def pyproject() -> dict:
     return tomllib.loads((ROOT / "pyproject.toml").read_text())
 
 
-def pip_requirements(*extras: str) -> dict[str, Requirement]:
-    project = pyproject()["project"]
-    specs = list(project["dependencies"])
+def declared(*extras: str, build: bool = False) -> dict[str, Requirement]:
+    """pyproject.toml's requirements: dependencies, the extras, and the build backend."""
+    data = pyproject()
+    specs = list(data["project"]["dependencies"])
     for extra in extras:
-        specs += project["optional-dependencies"][extra]
-    return {Requirement(s).name.lower(): Requirement(s) for s in specs}
+        specs += data["project"]["optional-dependencies"][extra]
+    if build:
+        specs += data["build-system"]["requires"]
+    return {canonicalize_name(Requirement(s).name): Requirement(s) for s in specs}
 
 
-def conda_requirements(path: Path) -> tuple[dict[str, Requirement], list[str]]:
-    deps = yaml.safe_load(path.read_text())["dependencies"]
-    conda, pip = {}, []
-    for dep in deps:
+def lock_pins(path: Path) -> dict[str, Version]:
+    """``name -> version`` of the ``name==version`` lines of a lock."""
+    pins = {}
+    for line in path.read_text().splitlines():
+        if line and not line.startswith(("#", "-")):
+            req = Requirement(line)
+            (spec,) = req.specifier
+            assert spec.operator == "==", f"{path.name}: {line} is not a pin"
+            pins[canonicalize_name(req.name)] = Version(spec.version)
+    return pins
+
+
+def conda_spec(dep: str) -> tuple[str, SpecifierSet, str | None]:
+    """A conda MatchSpec ``name=1.2``, ``name>=1,<=2=build*`` as (PyPI name, versions, build)."""
+    name, rest = re.fullmatch(r"([A-Za-z0-9_.-]+)(.*)", dep.strip()).groups()
+    build = re.search(r"(?<![<>=!])=([A-Za-z_*][^=]*)$", rest)
+    rest = rest[:build.start()] if build else rest
+    versions = SpecifierSet(f"=={rest[1:]}" if re.match(r"=[^=]", rest) else rest)
+    return canonicalize_name(CONDA_TO_PIP.get(name, name)), versions, build and build.group(1)
+
+
+def conda_file(path: str) -> tuple[dict[str, tuple[SpecifierSet, str | None]], list[str], str]:
+    """The conda packages of an environment file (name -> versions, build), its pip lines and
+    its Python version."""
+    conda, pip, python = {}, [], ""
+    for dep in yaml.safe_load((ROOT / path).read_text())["dependencies"]:
         if isinstance(dep, dict):
             pip += dep["pip"]
             continue
-        name = re.split(r"[<>=!~ ]", dep, maxsplit=1)[0]
-        if name in CONDA_ONLY:
-            continue
-        spec = dep[len(name):].strip()
-        req = Requirement(CONDA_TO_PIP.get(name, name) + spec)
-        conda[req.name.lower()] = req
-    return conda, pip
+        name, versions, build = conda_spec(dep)
+        if name == "python":
+            python = str(versions)
+        if name not in CONDA_ONLY:
+            conda[name] = (versions, build)
+    return conda, pip, python
 
 
-def lower_bound(req: Requirement) -> Version | None:
-    bounds = [Version(s.version) for s in req.specifier if s.operator in (">=", "==")]
-    return max(bounds) if bounds else None
-
-
-@pytest.mark.parametrize(("env_file", "extras"), [
-    ("environment.yml", ("lab", "test")),
-    ("binder/environment.yml", ("lab",)),
-])
-def test_conda_environment_matches_pyproject(env_file: str, extras: tuple[str, ...]) -> None:
-    conda, pip = conda_requirements(ROOT / env_file)
-    pip_named = {Requirement(p).name.lower(): Requirement(p) for p in pip if not p.startswith("-")}
-    listed = {**conda, **pip_named}
-    wanted = pip_requirements(*extras)
-    assert sorted(listed) == sorted(wanted), f"{env_file} and pyproject.toml list other packages"
+def test_student_lock_pins_pyproject_and_no_developer_tool() -> None:
+    pins = lock_pins(STUDENT_LOCK)
+    wanted = declared("lab", build=True)
     for name, req in wanted.items():
-        assert lower_bound(listed[name]) == lower_bound(req), (
-            f"{env_file}: {listed[name]} has another minimum than pyproject's {req}")
-
-
-def test_pinned_requirements_satisfy_pyproject() -> None:
-    pins = {}
-    for line in (ROOT / "requirements.txt").read_text().splitlines():
-        if line and not line.startswith("#"):
-            req = Requirement(line)
-            pins[req.name.lower()] = Version(next(iter(req.specifier)).version)
-    for name, req in pip_requirements("lab", "test").items():
-        assert name in pins, f"requirements.txt does not pin {name}"
+        assert name in pins, f"requirements/student.txt does not pin {name} (pyproject: {req})"
         assert req.specifier.contains(pins[name], prereleases=True), (
-            f"requirements.txt pins {name}=={pins[name]}, outside pyproject's {req}")
-    assert str(pins["torch"]) == "2.13.0", "CI must install the CPU build of torch 2.13.0"
+            f"requirements/student.txt pins {name}=={pins[name]}, outside pyproject's {req}")
+    assert not DEV_ONLY & set(pins), f"students would install {sorted(DEV_ONLY & set(pins))}"
 
 
-def test_binder_post_build_installs_package_and_fetches_data() -> None:
+def test_dev_lock_adds_the_dev_extra_to_the_student_lock() -> None:
+    assert "-r student.txt" in DEV_LOCK.read_text().splitlines()
+    student, dev = lock_pins(STUDENT_LOCK), lock_pins(DEV_LOCK)
+    assert not set(student) & set(dev), f"pinned twice: {sorted(set(student) & set(dev))}"
+    everything = {**student, **dev}
+    for name, req in declared("lab", "dev").items():
+        assert name in everything, f"the locks do not pin {name} (pyproject: {req})"
+        assert req.specifier.contains(everything[name], prereleases=True), (
+            f"the locks pin {name}=={everything[name]}, outside pyproject's {req}")
+    assert DEV_ONLY <= set(dev)
+
+
+def test_torch_is_pinned_once_and_read_by_the_makefile() -> None:
+    assert lock_pins(STUDENT_LOCK)["torch"] == Version("2.13.0"), (
+        "torch 2.13.0 is the version whose CPU build CI installs from local disk")
+    assert "torch" not in lock_pins(DEV_LOCK)
+    makefile = (ROOT / "Makefile").read_text()
+    assert "TORCH_VERSION := $(shell sed -n 's/^torch==//p' $(STUDENT_LOCK))" in makefile
+    assert "2.13" not in makefile + (ROOT / ".ci" / "run").read_text()
+
+
+@pytest.mark.parametrize("env_file", CONDA_FILES)
+def test_conda_file_matches_the_student_lock(env_file: str) -> None:
+    conda, _, python = conda_file(env_file)
+    pins = lock_pins(STUDENT_LOCK)
+    wanted = declared("lab", build=True)
+    assert sorted(conda) == sorted(wanted), (
+        f"{env_file} lists {sorted(set(conda) - set(wanted))} more and "
+        f"{sorted(set(wanted) - set(conda))} fewer packages than the student set")
+    for name, (versions, build) in conda.items():
+        if name == "torch":
+            assert build == "cpu_*", f"{env_file}: PyTorch must be conda-forge's CPU build"
+            assert versions.contains(pins[name]), f"{env_file}: {versions} excludes the lock's"
+            assert max(Version(s.version) for s in versions) == pins[name], (
+                f"{env_file}: pytorch {versions} should reach the lock's {pins[name]}")
+        else:
+            assert str(versions) == f"=={pins[name]}", (
+                f"{env_file}: {name}{versions}, but requirements/student.txt pins {pins[name]}")
+    minimum = Version(pyproject()["project"]["requires-python"].removeprefix(">="))
+    assert python == f"=={minimum.major}.{minimum.minor}", (
+        f"{env_file}: python {python}, pyproject needs {minimum}")
+
+
+def test_conda_route_installs_the_package_and_binder_leaves_it_to_post_build() -> None:
+    _, pip, _ = conda_file("environment.yml")
+    assert pip == ["-e ."], pip
+    _, pip, _ = conda_file("binder/environment.yml")
+    assert pip == [], "binder/postBuild installs lecture_utils"
+
+
+def test_conda_spec_parsing() -> None:
+    assert conda_spec("numpy=2.4.6") == ("numpy", SpecifierSet("==2.4.6"), None)
+    assert conda_spec("pytorch>=2.12.1,<=2.13.0=cpu_*") == (
+        "torch", SpecifierSet(">=2.12.1,<=2.13.0"), "cpu_*")
+
+
+def test_binder_post_build_installs_package_and_a_failed_fetch_does_not_fail() -> None:
     post_build = (ROOT / "binder" / "postBuild").read_text()
     assert "pip install" in post_build and "-e ." in post_build
-    assert "python -m lecture_utils fetch-data" in post_build
+    assert re.search(r"python -m lecture_utils fetch-data \|\|\n\s*echo ", post_build)
     assert (ROOT / "binder" / "postBuild").stat().st_mode & 0o111, "postBuild must be executable"
+
+
+def test_binder_post_build_survives_a_failed_fetch(tmp_path: Path) -> None:
+    """postBuild run with a ``python`` whose fetch-data fails: it prints a line, exits 0."""
+    fake = tmp_path / "python"
+    fake.write_text('#!/bin/sh\ncase "$*" in *fetch-data*) echo "no network" >&2; exit 1;; esac\n')
+    fake.chmod(0o755)
+    result = subprocess.run(["bash", str(ROOT / "binder" / "postBuild")], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60,
+                            env={"PATH": f"{tmp_path}:/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    assert "download it when first loaded" in result.stdout
 
 
 def test_readme_badge_points_at_the_start_notebook() -> None:
@@ -96,7 +175,8 @@ def test_readme_badge_points_at_the_start_notebook() -> None:
     binder = re.search(r"^\[binder\]: (\S+)$", readme, re.M)
     assert binder, "README.md defines the Binder launch URL once, as the [binder] link"
     assert binder.group(1).startswith(f"https://mybinder.org/v2/gh/{repo.group(1)}/")
-    assert "urlpath=lab/tree/notebooks/00_start_here.ipynb" in binder.group(1)
+    assert "urlpath=lab/tree/notebooks/" in binder.group(1)
+    assert "00_start_here.ipynb" in binder.group(1)
 
 
 @pytest.mark.slow

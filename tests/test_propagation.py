@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from lecture_utils import initialisers, propagation
+from lecture_utils import initialisers, propagation, propagation_plots
 
 
 def _net(depth: int, width: int, gain: float, seed: int = 0, n_in: int = 30,
@@ -126,19 +126,19 @@ def test_bad_arguments_are_named() -> None:
 def test_plot_signal_profiles_draws_measured_and_predicted_lines() -> None:
     import matplotlib.pyplot as plt
 
-    from lecture_utils import plots
 
     x, y = _batch()
     profiles = {f"gain {g}": propagation.profile(_net(6, 32, g), x, y) for g in (1.0, 1.4)}
-    fig = plots.plot_signal_profiles(profiles, title="test")
+    fig = propagation_plots.plot_signal_profiles(profiles, title="test")
     fwd, bwd = fig.axes
     assert len(fwd.get_lines()) == 2 * 2 + 1 and len(bwd.get_lines()) == 2 * 2
     np.testing.assert_allclose(fwd.get_lines()[0].get_ydata(), profiles["gain 1.0"].forward_std)
     assert fwd.get_yscale() == "log" and fig.get_suptitle() == "test"
-    ax = plots.plot_layer_histograms([np.zeros(5), np.ones(5)], limits=(-1, 2), title="h")
+    ax = propagation_plots.plot_layer_histograms([np.zeros(5), np.ones(5)], limits=(-1, 2),
+                                                 title="h")
     assert len(ax.patches) == 2 and ax.get_xlim() == (-1, 2)
     with pytest.raises(ValueError, match="profiles must map at least one label"):
-        plots.plot_signal_profiles({})
+        propagation_plots.plot_signal_profiles({})
     plt.close("all")
 
 
@@ -149,6 +149,11 @@ def test_signal_widget_wraps_the_pure_function() -> None:
 
     x, y = _batch(32, n_in=30)
     w = widgets.signal_propagation(x, y, width=16, depth=3, gain=1.4)
-    depth, gain = w.children[:2]
+    depth, gain = w.controls["depth"], w.controls["gain"]
     assert (depth.value, gain.value) == (3, 1.4) and depth.max == 50
+    first = bytes(w.image.value)
+    gain.value = 2.0
+    second = bytes(w.image.value)
+    depth.value = 5
+    assert len({first, second, bytes(w.image.value)}) == 3
     plt.close("all")

@@ -10,20 +10,19 @@ import numpy as np
 import pytest
 import torch
 
-from lecture_utils import optimizers, plots, widgets
+from lecture_utils import optimizers, training_plots, widgets
 from lecture_utils.data import load_mnist
 from lecture_utils.mlp import MLP
 from lecture_utils.schedules import Constant
 from lecture_utils.torch_training import (
     DEFAULT_LR,
     LECTURE_OPTIMIZERS,
-    evaluate,
     torch_optimizers,
     torch_twin,
     train_many,
     train_torch,
 )
-from lecture_utils.training import train
+from lecture_utils.training import evaluate, train
 
 N, D, K, B = 70, 12, 4, 16  # 16 does not divide 70: the last batch of an epoch holds 6
 
@@ -158,17 +157,17 @@ def test_epoch_cost_and_annealing_figures(data):
     net = MLP([D, 8, K], rng=0, dtype=np.float64).to_torch()
     runs = {b: train_many(net, {"SGD": partial(torch.optim.SGD, lr=0.1)}, x, y, batch_size=b,
                           eval_every=2)["SGD"].history for b in (5, 70)}
-    fig = plots.plot_epoch_cost(runs)
+    fig = training_plots.plot_epoch_cost(runs)
     ax_loss, ax_time = fig.axes
     assert ax_loss.get_xscale() == "log" and ax_loss.texts[0].get_text() == "14 updates"
     np.testing.assert_allclose(ax_time.lines[0].get_ydata(), [h.seconds for h in runs.values()])
     np.testing.assert_allclose(ax_loss.lines[0].get_ydata(), [h.train_loss[-1] for h in
                                                               runs.values()])
-    fig = plots.plot_loss_near_end({"a": runs[5]}, zoom=0.5, smooth=3)
+    fig = training_plots.plot_loss_near_end({"a": runs[5]}, zoom=0.5, smooth=3)
     assert [line.get_label() for line in fig.axes[1].lines if not line.get_label().startswith(
         "_")] == ["a"]
     with pytest.raises(ValueError, match="zoom must be in"):
-        plots.plot_loss_near_end({"a": runs[5]}, zoom=0)
+        training_plots.plot_loss_near_end({"a": runs[5]}, zoom=0)
     plt.close("all")
 
 

@@ -9,13 +9,19 @@ import numpy as np
 import pytest
 import torch
 
-from lecture_utils import plots, torch_training, training
+from lecture_utils import training, training_plots
 from lecture_utils.data import load_mnist
 from lecture_utils.mlp import MLP
 from lecture_utils.optimizers import GradientDescent, Momentum
 from lecture_utils.schedules import Constant, Exponential, Linear, StepDecay
 from lecture_utils.torch_training import train_torch
-from lecture_utils.training import confusion_matrix, evaluate, most_confident_errors, train
+from lecture_utils.training import (
+    confusion_matrix,
+    evaluate,
+    minibatches,
+    most_confident_errors,
+    train,
+)
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +80,7 @@ def test_same_seed_same_run_and_eval_every() -> None:
 def test_seconds_count_the_updates_not_the_evaluations(loop: str,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """``History.seconds`` means the same in both loops: updates only, evaluations excluded."""
-    module = training if loop == "numpy" else torch_training
-    real_evaluate, clock = module.evaluate, [0.0]
+    real_evaluate, clock = training.evaluate, [0.0]
 
     def fake_perf_counter() -> float:  # a deterministic clock: 1 ms per reading
         clock[0] += 1e-3
@@ -85,8 +90,8 @@ def test_seconds_count_the_updates_not_the_evaluations(loop: str,
         clock[0] += 100.0
         return real_evaluate(*args, **kwargs)
 
-    monkeypatch.setattr(torch_training.time, "perf_counter", fake_perf_counter)  # both loops
-    monkeypatch.setattr(module, "evaluate", slow_evaluate)
+    monkeypatch.setattr(training.time, "perf_counter", fake_perf_counter)  # both loops
+    monkeypatch.setattr(training, "evaluate", slow_evaluate)
     x, y = toy_data(n=100)
     model = MLP([4, 8, 2], rng=0)
     if loop == "numpy":
@@ -146,13 +151,13 @@ def test_training_figures_have_titles_and_labels() -> None:
     history = train(model, GradientDescent(0.5), x, y, epochs=2, batch_size=50, x_val=x, y_val=y,
                     progress=False)
     figures = [
-        plots.plot_learning_curves({"GD": history}, steps_per_epoch=6),
-        plots.plot_schedules({"constant": Constant(0.1), "linear": Linear(0.1, 0.01, 10)}, 20,
-                             steps_per_epoch=5),
-        plots.plot_weight_gallery({"init": np.zeros((5, 16)), "trained": np.ones((5, 16))},
+        training_plots.plot_learning_curves({"GD": history}, steps_per_epoch=6),
+        training_plots.plot_schedules({"constant": Constant(0.1),
+                                       "linear": Linear(0.1, 0.01, 10)}, 20, steps_per_epoch=5),
+        training_plots.plot_weight_gallery({"init": np.zeros((5, 16)), "trained": np.ones((5, 16))},
                                   n_units=5, cols=3, image_shape=(4, 4)),
-        plots.plot_confusion_matrix(confusion_matrix(y, model.predict(x), n_classes=2)),
-        plots.plot_digits(x[:3, :4], ["a", "b", "c"], cols=2, title="digits"),
+        training_plots.plot_confusion_matrix(confusion_matrix(y, model.predict(x), n_classes=2)),
+        training_plots.plot_digits(x[:3, :4], ["a", "b", "c"], cols=2, title="digits"),
     ]
     for fig in figures[:2] + figures[3:4]:
         for ax in fig.axes[:1]:
@@ -163,10 +168,61 @@ def test_training_figures_have_titles_and_labels() -> None:
 
 def test_figure_helpers_reject_bad_input() -> None:
     with pytest.raises(ValueError, match=r"must have shape \(n_hidden, 784\)"):
-        plots.plot_weight_gallery({"W": np.zeros((3, 10))})
+        training_plots.plot_weight_gallery({"W": np.zeros((3, 10))})
     with pytest.raises(ValueError, match="square"):
-        plots.plot_confusion_matrix(np.zeros((2, 3)))
+        training_plots.plot_confusion_matrix(np.zeros((2, 3)))
     with pytest.raises(ValueError, match="steps_per_epoch must be >= 1"):
-        plots.plot_learning_curves({"run": object()}, steps_per_epoch=0)
+        training_plots.plot_learning_curves({"run": object()}, steps_per_epoch=0)
     with pytest.raises(ValueError, match="same length"):
-        plots.plot_digits(np.zeros((2, 784)), ["only one"])
+        training_plots.plot_digits(np.zeros((2, 784)), ["only one"])
+
+
+# ----------------------------------------------------------------------------- mini-batches
+
+
+def test_minibatches_600_of_100_new_permutation_each_epoch() -> None:
+    x = np.arange(60000)
+    rng = np.random.default_rng(0)
+    epochs = [list(minibatches(x, x, rng=rng)) for _ in range(2)]
+    for batches in epochs:
+        assert len(batches) == 600 and all(len(bx) == 100 for bx, _ in batches)
+        order = np.concatenate([bx for bx, _ in batches])
+        np.testing.assert_array_equal(np.sort(order), x)
+        assert all(np.array_equal(bx, by) for bx, by in batches)  # x and y stay paired
+    assert not np.array_equal(epochs[0][0][0], epochs[1][0][0])
+
+
+def test_minibatches_int_seed_is_reproducible() -> None:
+    x = np.arange(10)
+    first = [b for b, _ in minibatches(x, x, 3, rng=7)]
+    again = [b for b, _ in minibatches(x, x, 3, rng=7)]
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+
+
+@pytest.mark.parametrize(("drop_last", "sizes"), [(False, [100, 100, 50]), (True, [100, 100])])
+def test_minibatches_last_partial_batch(drop_last: bool, sizes: list[int]) -> None:
+    x = np.zeros((250, 784), np.float32)
+    batches = list(minibatches(x, np.zeros(250), rng=0, drop_last=drop_last))
+    assert [len(bx) for bx, _ in batches] == sizes and batches[0][0].shape == (100, 784)
+
+
+def test_minibatches_without_shuffle_are_views_in_order() -> None:
+    x = np.arange(7)
+    batches = list(minibatches(x, x, 3, shuffle=False))
+    assert [b.tolist() for b, _ in batches] == [[0, 1, 2], [3, 4, 5], [6]]
+    assert np.shares_memory(batches[0][0], x)
+
+
+@pytest.mark.parametrize(("args", "kwargs", "error", "message"), [
+    ((np.zeros(5), np.zeros(4)), {"rng": 0}, ValueError, "same first dimension"),
+    ((np.zeros(5), np.zeros(5), 0), {"rng": 0}, ValueError,
+     "batch_size must be an integer >= 1, got 0"),
+    ((np.zeros(5), np.zeros(5), 2.0), {"rng": 0}, TypeError, "batch_size must be an int"),
+    ((np.zeros(5), np.zeros(5)), {}, ValueError, "rng is required when shuffle=True"),
+    ((np.zeros(5), np.zeros(5)), {"rng": np.random.RandomState(0)}, TypeError,
+     "rng must be a numpy.random.Generator or an int seed, got RandomState"),
+])
+def test_minibatches_errors_are_raised_at_call(args: tuple[object, ...], kwargs: dict[str, object],
+                                               error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
+        minibatches(*args, **kwargs)  # type: ignore[arg-type]
