@@ -86,15 +86,17 @@ def numpy_epoch(model: MLP, opt: GradientDescent, x: np.ndarray, y: np.ndarray,
     """One epoch of the project's numpy path; returns the last mini-batch loss.
 
     Each batch is gathered into the same two arrays (``np.take(..., out=)``, as torch's
-    ``index_select(..., out=)`` below), so both sides time training, not allocation.
+    ``index_select(..., out=)`` below, and as ``training.train`` does), so both sides time
+    training, not allocation. ``mode="clip"``: the indices are a permutation, always in range,
+    and numpy copies the whole gather once more when ``out=`` meets the default ``"raise"``.
     """
     xb, yb = np.empty((BATCH, x.shape[1]), dtype=x.dtype), np.empty(BATCH, dtype=y.dtype)
     for i in range(0, len(order), BATCH):
         idx = order[i:i + BATCH]
         if len(idx) < BATCH:
             xb, yb = xb[:len(idx)], yb[:len(idx)]
-        np.take(x, idx, axis=0, out=xb)
-        np.take(y, idx, out=yb)
+        np.take(x, idx, axis=0, out=xb, mode="clip")
+        np.take(y, idx, out=yb, mode="clip")
         loss, grads = model.loss_and_grads(xb, yb)
         opt.step(model.params, grads)
     return loss

@@ -21,10 +21,11 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+from execute_notebooks import NOTEBOOK_LIMIT_S, ROOT, notebook_client, watchdog
+
 TARGET_S = 45.0
 CELL_TIMEOUT_S = 600
 
@@ -41,13 +42,13 @@ def notebooks(edition: str, parts: list[str]) -> list[tuple[str, Path]]:
 def run(path: Path) -> tuple[float, str]:
     """Seconds to execute ``path`` in a new kernel, and ``""`` or what failed."""
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=CELL_TIMEOUT_S, startup_timeout=120, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     try:
-        client.execute()
+        with watchdog(NOTEBOOK_LIMIT_S), notebook_client(nb, path.parent,
+                                                         timeout=CELL_TIMEOUT_S) as client:
+            client.execute()
         problem = ""
-    except CellExecutionError as err:
+    except CellExecutionError as err:  # CellTimeoutError included: the cell is named
         problem = str(err).strip().splitlines()[-1][:200]
     return time.perf_counter() - start, problem
 

@@ -12,7 +12,6 @@ Slides: "Gradient descent, η = 0.25 / 0.35", "Newton's method, too complex", "M
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -22,15 +21,15 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from PIL import Image
 
 from lecture_utils import plots
+from lecture_utils.live_figure import Blitter
 from lecture_utils.optimizers import Optimizer, make_optimizer
 from lecture_utils.tiny import TINY_II, grid
 from lecture_utils.trajectories import Cost, Trajectory, run_trajectory
 
-__all__ = ["METHODS", "ExplorerView", "explore", "make_view", "optimizer_kwargs", "stability_limit",
-           "used_controls"]
+__all__ = ["METHODS", "ExplorerView", "explore", "loss_axis", "make_view", "optimizer_kwargs",
+           "stability_limit", "used_controls"]
 
 #: Menu label -> key of ``optimizers.OPTIMIZERS``.
 METHODS: dict[str, str] = {
@@ -43,7 +42,7 @@ METHODS: dict[str, str] = {
     "saddle-free Newton": "saddle_free_newton",
 }
 _NEWTON = {"newton", "damped_newton", "saddle_free_newton"}
-#: Fixed range of the loss axis (C − C* is clipped to it), so a slider move need not redraw it.
+#: C − C* is clipped to this range; the loss axis spans whole decades around the data within it.
 LOSS_RANGE = (1e-12, 1e3)
 
 
@@ -52,7 +51,8 @@ def optimizer_kwargs(method: str, eta: float, alpha: float = 0.9, damping: float
     """The arguments of ``optimizers.make_optimizer(method, ...)`` behind the explorer's controls.
 
     Gradient descent and Adam use η; momentum and Nesterov use η and α; the Newton family
-    takes the full step (η = 1) and the damped/saddle-free variants use λ = ``damping``.
+    takes the full step (η = 1) and the damped/saddle-free variants use δ = ``damping``
+    (H + δI, |H| + δI).
     ``method`` is a key of ``optimizers.OPTIMIZERS`` listed in :data:`METHODS`.
     """
     if method not in METHODS.values():
@@ -69,7 +69,7 @@ def optimizer_kwargs(method: str, eta: float, alpha: float = 0.9, damping: float
 def used_controls(method: str, sigma: float) -> set[str]:
     """The explorer's controls that change the trajectory for ``method`` and noise ``sigma``.
 
-    η drives the first-order methods, α only momentum and Nesterov, λ only the damped and
+    η drives the first-order methods, α only momentum and Nesterov, δ only the damped and
     saddle-free Newton steps, and the noise seed matters only when σ > 0. The widget disables
     the others, so no slider silently does nothing.
     """
@@ -93,7 +93,8 @@ class ExplorerView:
 
     :meth:`render_png` draws the static part (contours, axes, legend) once into an Agg buffer,
     keeps a copy, and afterwards only restores that copy and draws the moving artists (blitting);
-    a new background is drawn only when the loss axis changes (a new number of steps).
+    the loss panel alone is drawn again when its axis changes (a new number of steps, or the
+    losses leave the decades the axis spans), the contours never.
     In Jupyter the view shows itself as that PNG.
     """
 
@@ -109,8 +110,7 @@ class ExplorerView:
     c_min: float
     trajectory: Trajectory | None = None
     readout: str = ""  #: optimiser, λ(H) at θ_k and θ*, η·λ_max against its limit, status
-    _background: object = field(default=None, init=False)
-    _background_key: tuple = field(default=(), init=False)
+    _blitter: Blitter | None = field(default=None, init=False)
 
     @property
     def moving(self) -> list[Artist]:
@@ -119,24 +119,9 @@ class ExplorerView:
 
     def render_png(self) -> bytes:
         """The figure as PNG bytes, drawn with the Agg canvas (blitting the static part)."""
-        canvas = self.fig.canvas
-        key = (self.ax_loss.get_xlim(), self.ax_loss.get_ylim(), canvas.get_width_height())
-        if self._background is None or key != self._background_key:
-            for artist in self.moving:
-                artist.set_visible(False)
-            canvas.draw()
-            self.fig.set_layout_engine("none")  # keep the positions found by the first draw
-            self._background = canvas.copy_from_bbox(self.fig.bbox)
-            self._background_key = key
-            for artist in self.moving:
-                artist.set_visible(True)
-        canvas.restore_region(self._background)
-        for artist in self.moving:
-            self.fig.draw_artist(artist)
-        rgba = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
-        buf = io.BytesIO()
-        rgba.convert("RGB").save(buf, format="png", compress_level=1)
-        return buf.getvalue()
+        if self._blitter is None:
+            self._blitter = Blitter(self.fig, self.moving, panels=[self.ax_loss])
+        return self._blitter.png(key=(self.ax_loss.get_xlim(), self.ax_loss.get_ylim()))
 
     def _repr_png_(self) -> bytes:
         return self.render_png()
@@ -164,9 +149,11 @@ def make_view(cost: Cost = TINY_II, *, w1_range: tuple[float, float] = (-2.5, 2.
     if hasattr(cost, "saddle"):
         marks["saddle"] = np.atleast_2d(cost.saddle)
     plots.plot_cost_contours(cost, w1_range=w1_range, w2_range=w2_range, marks=marks,
-                             ax=ax_path, title="trajectory on the cost contours")
-    path, start = plots.plot_trajectory(ax_path, np.zeros((1, 2)), color="C3", label="θ_k")
-    (end,) = ax_path.plot([], [], "s", color="C3", ms=7, label="θ at the last step", zorder=4)
+                             ax=ax_path, title="trajectory on the cost contours", colorbar=True)
+    path, start = plots.plot_trajectory(ax_path, np.zeros((1, 2)), color="C3",
+                                        label=r"$\theta_k$")
+    (end,) = ax_path.plot([], [], "s", color="C3", ms=7, label=r"$\theta$ at the last step",
+                          zorder=4)
     ax_path.legend(loc="lower right", fontsize=8, framealpha=0.8, frameon=True)
     if minima is None:
         c_min = float(np.min(cost.value(grid(w1_range, w2_range, 201))))
@@ -175,8 +162,8 @@ def make_view(cost: Cost = TINY_II, *, w1_range: tuple[float, float] = (-2.5, 2.
         minima = np.atleast_2d(np.asarray(minima, dtype=float))
         c_min = float(np.min(cost.value(minima)))
     (loss,) = ax_loss.semilogy([], [], "-", color="C3", lw=1.5)
-    ax_loss.set(xlabel="iteration k", ylabel="C(θ_k) − C*", title="loss above the minimum",
-                ylim=LOSS_RANGE)
+    ax_loss.set(xlabel="iteration $k$", ylabel=r"$C(\theta_k) - C^*$",
+                title="loss above the minimum", ylim=LOSS_RANGE)
     return ExplorerView(fig, ax_path, ax_loss, path, start, end, loss, cost, minima, c_min)
 
 
@@ -200,10 +187,30 @@ def explore(view: ExplorerView | None = None, *, method: str = "gd", eta: float 
     view.start.set_data(pts[:1, 0], pts[:1, 1])
     view.end.set_data(pts[-1:, 0], pts[-1:, 1])
     k = np.arange(len(traj.losses))
-    view.loss.set_data(k, np.clip(traj.losses - view.c_min, *LOSS_RANGE))
-    view.ax_loss.set_xlim(0, max(steps, 1))
+    shown = np.clip(traj.losses - view.c_min, *LOSS_RANGE)
+    view.loss.set_data(k, shown)
+    right = view.ax_loss.get_xlim()[1]
+    if not steps <= right <= 2 * steps:  # else keep the axis: a steps slider moved back and
+        # forth draws the loss panel once, and a drag once in ten steps, not on every move
+        view.ax_loss.set_xlim(0, 10 * -(-max(steps, 1) // 10))
+    lo, hi = view.ax_loss.get_ylim()
+    want_lo, want_hi = loss_axis(shown)
+    if not (want_lo / 1e3 <= lo <= shown.min() and want_hi <= hi <= 10 * want_hi):
+        view.ax_loss.set_ylim(want_lo, want_hi)  # else keep the axis (and the background)
     view.readout = _readout(view, opt, method, eta, alpha)
     return view
+
+
+def loss_axis(losses: np.ndarray) -> tuple[float, float]:
+    """Limits of the log loss axis: whole decades around ``losses`` (> 0), at least three.
+
+    The lower limit moves in steps of three decades, so a slider move rarely changes the axis
+    (a change redraws the figure's static part); :func:`explore` also keeps the current axis
+    while the losses fit it with at most one such step to spare below and a decade above.
+    """
+    lo = 3 * np.floor(np.log10(np.min(losses)) / 3)
+    hi = np.ceil(np.log10(np.max(losses)))
+    return float(10.0 ** min(lo, hi - 3)), float(10.0 ** hi)
 
 
 def stability_limit(method: str, alpha: float = 0.0) -> tuple[str, float]:

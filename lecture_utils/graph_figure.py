@@ -21,12 +21,15 @@ class GraphLayout:
     """Node positions ``{name: (x, y)}``, node captions (the operation), and labelled edges.
 
     ``edges`` maps ``(parent, child)`` to the local derivative ∂child/∂parent written on the
-    arrow; ``captions`` maps a node to a short formula shown under its name.
+    arrow; ``captions`` maps a node to a short formula shown under its name; ``symbols`` maps
+    a node to the symbol it is drawn with (default: its name). Edge labels, captions and
+    symbols are mathtext without the dollar signs (``"h^{(1)}"``).
     """
 
     positions: Mapping[str, tuple[float, float]]
     edges: Mapping[tuple[str, str], str]
     captions: Mapping[str, str] = field(default_factory=dict)
+    symbols: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for parent, child in self.edges:
@@ -38,9 +41,11 @@ class GraphLayout:
 TINY_I_LAYOUT = GraphLayout(
     positions={"x": (0.0, 1.3), "w1": (0.0, -1.3), "a": (2.6, 0.0), "h1": (5.2, 0.0),
                "w2": (5.2, -2.6), "h2": (7.8, 0.0), "y": (7.8, 2.6), "C": (10.4, 0.0)},
-    edges={("x", "a"): "w1", ("w1", "a"): "x", ("a", "h1"): "1(a>0)", ("h1", "h2"): "w2",
-           ("w2", "h2"): "h1", ("h2", "C"): "−2(y−h2)", ("y", "C"): "2(y−h2)"},
-    captions={"a": "w1·x", "h1": "relu(a)", "h2": "w2·h1", "C": "(y − h2)²"},
+    edges={("x", "a"): "w_1", ("w1", "a"): "x", ("a", "h1"): r"\mathbf{1}(a > 0)",
+           ("h1", "h2"): "w_2", ("w2", "h2"): "h^{(1)}", ("h2", "C"): "-2(y - h^{(2)})",
+           ("y", "C"): "2(y - h^{(2)})"},
+    captions={"a": "w_1 x", "h1": r"\mathrm{relu}(a)", "h2": "w_2 h^{(1)}", "C": "(y - h^{(2)})^2"},
+    symbols={"w1": "w_1", "w2": "w_2", "h1": "h^{(1)}", "h2": "h^{(2)}"},
 )
 
 
@@ -68,22 +73,24 @@ def draw_computational_graph(values: Mapping[str, float], grads: Mapping[str, fl
         ax.annotate("", xy=(x1, y1), xytext=(x0, y0), zorder=1,
                     arrowprops={"arrowstyle": "-|>", "color": "0.45", "lw": 1.3,
                                 "shrinkA": 44, "shrinkB": 30})
-        ax.text((x0 + x1) / 2, (y0 + y1) / 2, label, ha="center", va="center", fontsize=9,
-                color="0.25", style="italic",
+        ax.text((x0 + x1) / 2, (y0 + y1) / 2, f"${label}$", ha="center", va="center",
+                fontsize=9, color="0.25",
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none"})
     for name, (x, y) in layout.positions.items():
         caption = layout.captions.get(name)
-        text = f"{name} = {caption}\n= {values[name]:.4g}" if caption else \
-            f"{name} = {values[name]:.4g}"
+        symbol = layout.symbols.get(name, name)
+        text = f"${symbol} = {caption}$\n= {values[name]:.4g}" if caption else \
+            f"${symbol}$ = {values[name]:.4g}"
         ax.text(x, y, text, ha="center", va="center", fontsize=10,
                 bbox={"boxstyle": "round,pad=0.4", "fc": "#e8f0fa", "ec": "#4a78b0"})
         if name in grads:
-            ax.text(x, y - 0.45 - (0.2 if caption else 0.0), f"∂C/∂{name} = {grads[name]:.4g}",
-                    ha="center", va="top", fontsize=9.5, color="#c0392b", zorder=3,
+            ax.text(x, y - 0.45 - (0.2 if caption else 0.0),
+                    f"$\\partial C/\\partial {symbol}$ = {grads[name]:.4g}", ha="center",
+                    va="top", fontsize=9.5, color="#c0392b", zorder=3,
                     bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none"})
     ax.plot([], [], "s", color="#e8f0fa", mec="#4a78b0", label="forward value")
-    ax.plot([], [], "s", color="#c0392b", label="backward gradient ∂C/∂·")
+    ax.plot([], [], "s", color="#c0392b", label=r"backward gradient $\partial C/\partial\,\cdot$")
     ax.plot([], [], ls="none", marker="$\\rightarrow$", color="0.45",
-            label="local derivative ∂child/∂parent")
+            label=r"local derivative $\partial\,$child$/\partial\,$parent")
     ax.legend(loc="lower right", fontsize=9)
     return fig

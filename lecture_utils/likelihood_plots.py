@@ -1,6 +1,7 @@
 """Figures of notebook 01 (the likelihood criterion): cross-entropy = entropy + KL, digits.
 
-Pure functions: data in, matplotlib ``Figure`` out (``plots.use_style`` sets the style).
+Pure functions: data in, matplotlib ``Figure`` out (``plots.use_style`` sets the style);
+``set_cross_entropy_q`` moves the marks of one decomposition figure, for its slider.
 """
 
 from __future__ import annotations
@@ -14,41 +15,61 @@ from matplotlib.figure import Figure
 from lecture_utils import likelihood
 
 
+def _probability(name: str, value: float) -> float:
+    if not 0 < value < 1:
+        raise ValueError(f"{name} must be in (0, 1), got {value}")
+    return float(value)
+
+
 def plot_cross_entropy_decomposition(p: float, q: float) -> Figure:
     """The criterion ``E_P[-log Q] = H(P) + KL(P || Q)`` for a coin, against ``Q(y = 1)``.
 
     Slide "Q matches P": with ``P(y = 1) = p`` fixed, the cross-entropy is the constant ``H(P)``
     plus ``KL(P || Q) >= 0``, so it is minimised exactly at ``q = p``. Left: the two
-    distributions; right: the three terms with the current ``q`` marked.
+    distributions; right: the three terms with the current ``q`` marked
+    (:func:`set_cross_entropy_q` moves that mark, for the slider).
     """
-    for name, value in (("p", p), ("q", q)):
-        if not 0 < value < 1:
-            raise ValueError(f"{name} must be in (0, 1), got {value}")
-    coin = np.array([1 - p, p])
+    coin = np.array([1 - _probability("p", p), _probability("p", p)])
     qs = np.linspace(0.005, 0.995, 199)
     grid = np.stack([1 - qs, qs], axis=-1)
-    current = np.array([1 - q, q])
-    terms = {"H(P)": likelihood.entropy(np.broadcast_to(coin, grid.shape)),
-             "KL(P‖Q)": likelihood.kl_divergence(coin, grid),
-             "E_P[−log Q] = H + KL": likelihood.expected_nll(coin, grid)}
-    values = [likelihood.entropy(coin), likelihood.kl_divergence(coin, current),
-              likelihood.expected_nll(coin, current)]
+    terms = {r"$H(P)$": likelihood.entropy(np.broadcast_to(coin, grid.shape)),
+             r"$\mathrm{KL}(P\,\|\,Q)$": likelihood.kl_divergence(coin, grid),
+             r"$E_P[-\log Q] = H + \mathrm{KL}$": likelihood.expected_nll(coin, grid)}
 
     fig, (ax_bar, ax) = plt.subplots(1, 2, figsize=(10, 3.8), width_ratios=[1, 2.4],
                                      layout="constrained")
-    ax_bar.bar(np.arange(2) - 0.2, coin, width=0.4, label="P (true)")
-    ax_bar.bar(np.arange(2) + 0.2, current, width=0.4, label="Q (model)")
-    ax_bar.set(xticks=[0, 1], xticklabels=["y = 0", "y = 1"], ylim=(0, 1),
-               ylabel="probability", title="P and Q")
-    ax_bar.legend()
-    for (label, curve), value in zip(terms.items(), values, strict=True):
+    ax_bar.bar(np.arange(2) - 0.2, coin, width=0.4, label="$P$ (true)")
+    ax_bar.bar(np.arange(2) + 0.2, [0.0, 0.0], width=0.4, label="$Q$ (model)")
+    ax_bar.set(xticks=[0, 1], xticklabels=["$y = 0$", "$y = 1$"], ylim=(0, 1.3),
+               yticks=np.linspace(0, 1, 6), ylabel="probability", title="$P$ and $Q$")
+    ax_bar.legend(loc="upper center", ncols=2)  # above the bars, whatever Q is
+    for label, curve in terms.items():
         (line,) = ax.plot(qs, curve, label=label)
-        ax.plot(q, value, "o", color=line.get_color())
-    ax.axvline(p, color="k", ls="--", lw=1, label="Q = P (minimum)")
-    ax.set(xlim=(0, 1), ylim=(0, 2.5), xlabel="Q(y = 1)", ylabel="nats",
-           title=f"{values[2]:.3f} = {values[0]:.3f} + {values[1]:.3f}  (E_P[−log Q] = H + KL)")
-    ax.legend(loc="upper center")
+        ax.plot([], [], "o", color=line.get_color())  # the value at q: set_cross_entropy_q
+    ax.axvline(p, color="k", ls="--", lw=1, label="$Q = P$ (minimum)")
+    ax.set(xlim=(0, 1), ylim=(0, 3.5), xlabel="$Q(y = 1)$", ylabel="nats")  # fits 3.23 at q = 0.99
+    ax.legend(loc="upper center", ncols=2)
+    set_cross_entropy_q(fig, p, q)
     return fig
+
+
+def set_cross_entropy_q(fig: Figure, p: float, q: float) -> None:
+    """Move a :func:`plot_cross_entropy_decomposition` figure to ``Q(y = 1) = q``: the model's
+    bars, the three marked values and the title ``E_P[-log Q] = H(P) + KL(P || Q)``.
+
+    The slider of notebook 01 calls this on one figure instead of drawing a new one.
+    """
+    coin = np.array([1 - _probability("p", p), _probability("p", p)])
+    current = np.array([1 - _probability("q", q), _probability("q", q)])
+    values = [likelihood.entropy(coin), likelihood.kl_divergence(coin, current),
+              likelihood.expected_nll(coin, current)]
+    ax_bar, ax = fig.axes[:2]
+    for bar, height in zip(ax_bar.containers[1], current, strict=True):
+        bar.set_height(height)
+    for dot, value in zip(ax.lines[1:6:2], values, strict=True):
+        dot.set_data([q], [value])
+    ax.set_title(f"{values[2]:.3f} = {values[0]:.3f} + {values[1]:.3f}"
+                 r"  ($E_P[-\log Q] = H + \mathrm{KL}$)")
 
 
 def plot_digit_probabilities(images: np.ndarray, labels: np.ndarray,
@@ -81,9 +102,9 @@ def plot_digit_probabilities(images: np.ndarray, labels: np.ndarray,
             ax.set(ylim=(0, 1), xticks=k[::3])
             ax.tick_params(labelsize=7)
             if i == 0:
-                ax.set_ylabel(f"{name}\nh_k")
+                ax.set_ylabel(f"{name}\n$h_k$")
             else:
                 ax.set_yticklabels([])
-    fig.supxlabel("class k")
+    fig.supxlabel("class $k$")
     fig.suptitle("Softmax outputs as class probabilities (orange: the true label)")
     return fig

@@ -14,38 +14,102 @@ slider is dragged:
 
 The figure comes from a function of the control values: either a pure plotting function that
 returns a new figure (``draw=``), or one figure built once whose artists an ``update``
-function changes (``figure=`` and ``update=``, quickest), or any ``render`` returning PNG
-bytes (the optimiser explorer blits its moving lines onto a stored background).
+function changes (``figure=`` and ``update=``), or any ``render`` returning PNG bytes.
+Quickest: ``figure=`` and ``update=`` with ``moving=``, the artists ``update`` changes: the
+rest (contours, axes, ticks, legends) is drawn once and kept as pixels, and each redraw only
+copies those pixels back and draws the moving artists on top (blitting, :class:`Blitter`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from typing import Any
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
-__all__ = ["LiveFigure", "png_bytes"]
+__all__ = ["Blitter", "LiveFigure", "png_bytes"]
 
 
 def _agg(fig: Figure) -> FigureCanvasAgg:
     return fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
 
 
-def png_bytes(fig: Figure) -> bytes:
-    """``fig`` drawn by the Agg canvas, as PNG bytes (fast zlib level: the figure changes)."""
-    canvas = _agg(fig)
-    canvas.draw()
+def _encode(canvas: FigureCanvasAgg) -> bytes:
+    """What ``canvas`` holds now, as PNG bytes (fast zlib level: the figure changes)."""
     rgba = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
     buf = io.BytesIO()
     rgba.convert("RGB").save(buf, format="png", compress_level=1)
     return buf.getvalue()
+
+
+def png_bytes(fig: Figure) -> bytes:
+    """``fig`` drawn by the Agg canvas, as PNG bytes."""
+    canvas = _agg(fig)
+    canvas.draw()
+    return _encode(canvas)
+
+
+@contextlib.contextmanager
+def _hidden(artists: Sequence[Artist]) -> Iterator[None]:
+    """Draw without ``artists`` inside the ``with`` block."""
+    shown = [artist.get_visible() for artist in artists]
+    for artist in artists:
+        artist.set_visible(False)
+    try:
+        yield
+    finally:
+        for artist, visible in zip(artists, shown, strict=True):
+            artist.set_visible(visible)
+
+
+class Blitter:
+    """PNG bytes of ``fig`` redrawing only its ``moving`` artists (and ``panels`` when asked).
+
+    The first call draws the whole figure once (its layout engine places the axes, then is
+    switched off so they stay put) and keeps the pixels of everything but ``moving`` and
+    ``panels``; each call copies them back and draws ``moving`` on top. ``panels`` are axes
+    whose ticks change with the data (a loss axis spanning the number of steps): they are
+    drawn over the kept pixels, and kept with them, only when ``png(key)`` gets a new ``key``
+    (their limits, say); other artists must not change.
+    """
+
+    def __init__(self, fig: Figure, moving: Sequence[Artist], panels: Sequence[Axes] = ()) -> None:
+        self.fig, self.moving, self.panels = fig, list(moving), list(panels)
+        self._static: Any = None      # pixels without panels and moving artists
+        self._background: Any = None  # the static pixels with the panels drawn for _key
+        self._key: Hashable = None
+
+    def png(self, key: Hashable = None) -> bytes:
+        """The figure as it is now; ``key``: what the ``panels`` show (redrawn when it changes)."""
+        canvas = _agg(self.fig)
+        size = canvas.get_width_height()
+        if self._static is None or self._static[0] != size:
+            canvas.draw()                             # lay out with everything visible
+            self.fig.set_layout_engine("none")
+            with _hidden([*self.moving, *self.panels]):
+                canvas.draw()
+                self._static = (size, canvas.copy_from_bbox(self.fig.bbox))
+            self._background = None
+        if self._background is None or key != self._key:
+            canvas.restore_region(self._static[1])
+            if self.panels:
+                with _hidden(self.moving):
+                    for panel in self.panels:
+                        self.fig.draw_artist(panel)
+            self._background, self._key = canvas.copy_from_bbox(self.fig.bbox), key
+        canvas.restore_region(self._background)
+        for artist in self.moving:
+            if artist.get_visible():
+                self.fig.draw_artist(artist)
+        return _encode(canvas)
 
 
 class LiveFigure(widgets.VBox):
@@ -64,11 +128,13 @@ class LiveFigure(widgets.VBox):
     figure, update
         One figure built once and ``update(**values)`` that changes its artists
         (``set_data``, ``set_text``, ...) before it is rendered again.
+    moving
+        With ``figure``: the artists ``update`` changes, if nothing else changes (axis limits
+        included); only these are redrawn (:class:`Blitter`).
     render
         ``render(**values) -> bytes``: PNG bytes made any other way.
     after
         Called with the values after each redraw (a readout, enabling controls, ...).
-
     layout, below
         ``layout(controls) -> widget`` arranges the controls (default: one per row);
         ``below``: widgets under the figure (a readout).
@@ -80,6 +146,7 @@ class LiveFigure(widgets.VBox):
     def __init__(self, controls: Mapping[str, widgets.ValueWidget], *,
                  draw: Callable[..., Figure] | None = None, figure: Figure | None = None,
                  update: Callable[..., object] | None = None,
+                 moving: Sequence[Artist] | None = None,
                  render: Callable[..., bytes] | None = None,
                  after: Callable[..., object] | None = None,
                  layout: Callable[[list[widgets.Widget]], widgets.Widget] | None = None,
@@ -90,10 +157,13 @@ class LiveFigure(widgets.VBox):
             raise ValueError("give exactly one of draw=, figure= with update=, or render=")
         if not controls:
             raise ValueError("controls must name at least one widget")
+        if moving is not None and figure is None:
+            raise ValueError("moving= lists artists of figure=: give figure= and update= too")
         self.controls = dict(controls)
         self.image = widgets.Image(format="png")
         self.renders = 0
         self._draw, self._figure, self._update, self._render = draw, figure, update, render
+        self._blitter = None if moving is None else Blitter(figure, moving)
         self._after = after
         self._busy = self._stale = False
         self._positions: list[Any] | None = None  # axes positions of the first figure
@@ -123,6 +193,8 @@ class LiveFigure(widgets.VBox):
                 plt.close(fig)  # pure plotting functions may register it with pyplot
         assert self._figure is not None and self._update is not None
         self._update(**values)
+        if self._blitter is not None:
+            return self._blitter.png()
         png = png_bytes(self._figure)
         self._figure.set_layout_engine("none")  # the first draw placed the axes: keep them
         return png

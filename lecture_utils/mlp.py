@@ -16,7 +16,10 @@ The backward pass is the recursion of slide "Backpropagation - dynamic programmi
 started by the fused softmax-cross-entropy gradient ``delta(L) = (softmax(z) - y) / N``.
 
 Speed: float32 by default, activations and gradients live in buffers allocated once per
-batch size, every product is one BLAS call writing into its buffer (``np.matmul(..., out=)``).
+batch size, every product is one BLAS call writing into its buffer (``np.matmul(..., out=)``),
+and so are the sums over the batch (``1ᵀ delta``) and over the classes (``exp(z) 1``).
+``max(a, 0)`` takes an array of zeros rather than the scalar 0: numpy's vectorised loop for
+two same-shaped arrays is several times faster than the one for an array and a scalar.
 """
 
 from __future__ import annotations
@@ -115,8 +118,10 @@ class MLP:
         self._acts: list[np.ndarray] = []    # per-batch-size buffers: h(1), ..., h(L-1), z(L)
         self._deltas: list[np.ndarray] = []  # dC/da(l) for the hidden layers
         self._masks: list[np.ndarray] = []   # 1(h(l) > 0) for the hidden layers
+        self._zeros: list[np.ndarray] = []   # relu(a) = max(a, 0) against an array of zeros
         self._out = self._row_max = self._row_sum = np.empty((0, 1), dtype=self.dtype)
-        self._rows = np.arange(0)
+        self._row_starts = np.arange(0)  # n K: where row n of a (N, K) buffer starts, flat
+        self._ones_k = np.ones(self.sizes[-1], dtype=self.dtype)  # row sums as one BLAS call
         self._loss = float("nan")  # C of the last backward batch
         self._ones = np.ones(0, dtype=self.dtype)  # sums over the batch as one BLAS call
         self._cache: list[np.ndarray] | None = None  # [x, h(1), ..., h(L-1), z(L)] of last forward
@@ -169,10 +174,11 @@ class MLP:
         self._acts = [np.empty((n, m), dtype=self.dtype) for m in self.sizes[1:]]
         self._deltas = [np.empty((n, m), dtype=self.dtype) for m in self.sizes[1:-1]]
         self._masks = [np.empty((n, m), dtype=bool) for m in self.sizes[1:-1]]
+        self._zeros = [np.zeros((n, m), dtype=self.dtype) for m in self.sizes[1:-1]]
         self._out = np.empty((n, self.sizes[-1]), dtype=self.dtype)  # delta(L)
         self._row_max = np.empty((n, 1), dtype=self.dtype)
         self._row_sum = np.empty((n, 1), dtype=self.dtype)
-        self._rows = np.arange(n)
+        self._row_starts = np.arange(n) * self.sizes[-1]
         self._ones = np.ones(n, dtype=self.dtype)
 
     def forward(self, x: ArrayLike) -> np.ndarray:
@@ -181,6 +187,10 @@ class MLP:
         Stores ``[x, h(1), ..., h(L-1), z(L)]`` for ``backward`` (the "store intermediate
         results" of slide "Backpropagation - dynamic programming"). Returns a fresh array.
         """
+        return self._forward(x).copy()
+
+    def _forward(self, x: ArrayLike) -> np.ndarray:
+        """``forward`` returning the logits' buffer itself (overwritten by the next batch)."""
         h = self._as_input(x)
         self._buffers(h.shape[0])
         cache = [h]
@@ -189,11 +199,11 @@ class MLP:
             np.matmul(h, w.T, out=out)               # a = W h + b, one row per example
             out += b
             if layer < self.n_layers - 1:
-                np.maximum(out, 0, out=out)          # h = relu(a)
+                np.maximum(out, self._zeros[layer], out=out)  # h = relu(a) = max(a, 0)
             cache.append(out)
             h = out
         self._cache = cache
-        return h.copy()
+        return h
 
     def _targets(self, y: ArrayLike, n: int) -> np.ndarray:
         """Integer labels ``(N,)`` or target rows ``(N, K)``, checked against the last batch."""
@@ -203,7 +213,7 @@ class MLP:
             if arr.dtype.kind not in "iu":
                 raise TypeError(f"y of shape ({n},) must hold integer class labels, "
                                 f"got dtype {arr.dtype}")
-            if arr.min() < 0 or arr.max() >= k:
+            if (arr.dtype.kind == "i" and arr.min() < 0) or arr.max() >= k:
                 raise ValueError(f"y must hold labels in 0..{k - 1}, "
                                  f"got values in {arr.min()}..{arr.max()}")
         elif arr.shape == (n, k):
@@ -261,20 +271,24 @@ class MLP:
         """
         n = len(z)
         delta, m, s = self._out, self._row_max, self._row_sum
-        np.max(z, axis=1, keepdims=True, out=m)
+        z.max(axis=1, keepdims=True, out=m)
         np.subtract(z, m, out=delta)                  # z - m <= 0: exp cannot overflow
-        if target.ndim == 1:                          # sum_nk y_nk (z_nk - m_n), y one-hot
-            picked = float(delta[self._rows, target].sum())
+        if target.ndim == 1:                          # labels: y_nk = 1 at k = y_n only
+            at = self._row_starts + target            # flat positions of the entries (n, y_n)
+            picked = float(delta.ravel()[at].sum())   # sum_nk y_nk (z_nk - m_n)
         else:
             picked = float(np.vdot(target, delta))
         np.exp(delta, out=delta)
-        np.sum(delta, axis=1, keepdims=True, out=s)
-        weights = 1.0 if target.ndim == 1 else target.sum(axis=1)  # sum_k y_nk
-        self._loss = (float(np.sum(weights * np.log(s).ravel())) - picked) / n
+        np.matmul(delta, self._ones_k, out=s[:, 0])   # s_n = sum_k exp(z_nk - m_n)
+        if target.ndim == 1:                          # sum_n (sum_k y_nk) log s_n
+            total = float(np.log(s).sum())
+        else:
+            total = float(np.vdot(target.sum(axis=1), np.log(s)))
+        self._loss = (total - picked) / n
         np.multiply(s, n, out=s)
         np.divide(delta, s, out=delta)                # h / N
         if target.ndim == 1:
-            delta[self._rows, target] -= 1.0 / n      # (h - y) / N
+            delta.ravel()[at] -= 1.0 / n              # (h - y) / N
         else:
             delta -= target / n
         return delta
@@ -288,7 +302,7 @@ class MLP:
 
         The gradient list is ``self.grads``, overwritten by the next call (copy to keep it).
         """
-        self.forward(x)
+        self._forward(x)
         return self._backward(y)
 
     def autograd_loss_and_grads(self, x: ArrayLike, y: ArrayLike

@@ -20,6 +20,7 @@ Example::
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -73,6 +74,10 @@ class Optimizer:
         self._lr = positive("lr", lr)
         self.state: dict[int, dict[str, np.ndarray]] = {}
         self.t = 0
+        # the last (params, grads, pairs) that passed _check with no conversion: a training loop
+        # passes the same arrays every step, so they are checked once, not 600 times an epoch
+        self._checked: tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...],
+                             list[tuple[np.ndarray, np.ndarray]]] | None = None
 
     @property
     def lr(self) -> float:
@@ -95,7 +100,7 @@ class Optimizer:
         ``hessian`` is ignored by the first-order methods (it is there so that every optimiser
         has the same signature; the Newton family needs it).
         """
-        pairs = self._check(params, grads)
+        pairs = self._pairs(params, grads)
         self.t += 1
         for i, (p, g) in enumerate(pairs):
             self._update(i, p, g)
@@ -109,6 +114,20 @@ class Optimizer:
         if name not in slot:
             slot[name] = np.zeros_like(p)
         return slot[name]
+
+    def _pairs(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]
+               ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``_check(params, grads)``, skipped when both lists hold the very arrays (``is``) that
+        passed it last time with no conversion (a model's parameters and gradient buffers)."""
+        last = self._checked
+        if (last is not None and len(params) == len(last[0]) == len(grads)
+                and all(map(operator.is_, params, last[0]))
+                and all(map(operator.is_, grads, last[1]))):
+            return last[2]
+        pairs = self._check(params, grads)
+        as_given = all(map(operator.is_, (g for _, g in pairs), grads))
+        self._checked = (tuple(params), tuple(grads), pairs) if as_given else None
+        return pairs
 
     def _check(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]
                ) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -325,10 +344,10 @@ class Newton(Optimizer):
 
 
 class DampedNewton(Newton):
-    """Damped (Levenberg–Marquardt) Newton: θ ← θ − η (H + λI)⁻¹ g with damping λ ≥ 0.
+    """Damped (Levenberg–Marquardt) Newton: θ ← θ − η (H + δI)⁻¹ g with damping δ ≥ 0.
 
-    Large λ turns it into gradient descent with step η/λ; it still heads for a saddle when
-    H + λI has negative eigenvalues.
+    Large δ turns it into gradient descent with step η/δ; it still heads for a saddle when
+    H + δI has negative eigenvalues.
     """
 
     def __init__(self, damping: float, lr: float = 1.0) -> None:
@@ -343,7 +362,7 @@ class DampedNewton(Newton):
 
 
 class SaddleFreeNewton(DampedNewton):
-    """Saddle-free Newton (Dauphin et al., 2014): θ ← θ − η (|H| + λI)⁻¹ g.
+    """Saddle-free Newton (Dauphin et al., 2014): θ ← θ − η (|H| + δI)⁻¹ g (damping δ ≥ 0).
 
     |H| = V |Λ| Vᵀ flips the sign of negative-curvature directions, so the step always goes
     downhill and is repelled by saddles instead of attracted.

@@ -28,10 +28,11 @@ import torch
 from torch import nn
 
 from lecture_utils._checks import integer, positive
-from lecture_utils.functions import ActivationName
+from lecture_utils.functions import ActivationName, softmax
 from lecture_utils.functions import activation as lookup
 
 __all__ = [
+    "HeGainSweep",
     "Profile",
     "Signals",
     "deep_mlp",
@@ -183,13 +184,16 @@ def relu_backward_prediction(model: nn.Sequential, delta_out_rms: float) -> np.n
 
 @dataclass(frozen=True)
 class Profile:
-    """Measured and predicted per-layer signal sizes of one network (hidden layers l = 1..L)."""
+    """Measured and predicted per-layer signal sizes of one network (hidden layers l = 1..L).
+
+    ``weight_grad_norm`` is None where it was not computed (:class:`HeGainSweep`).
+    """
 
     forward_std: np.ndarray
     forward_predicted: np.ndarray
     backward_rms: np.ndarray
     backward_predicted: np.ndarray
-    weight_grad_norm: np.ndarray
+    weight_grad_norm: np.ndarray | None = None
 
 
 def profile(model: nn.Sequential, x: np.ndarray | torch.Tensor,
@@ -211,3 +215,74 @@ def fitted_factor(values: np.ndarray) -> float:
         raise ValueError(f"values must be a 1-D array of >= 2 positive numbers, got {v!r}")
     slope = np.polyfit(np.arange(v.size), np.log10(v), 1)[0]
     return float(10.0**slope)
+
+
+class HeGainSweep:
+    """:func:`profile` of a He-normal ReLU net for any depth ≤ ``max_depth`` and gain g, fast.
+
+    ``sweep.profile(d, g)`` equals ``profile(net, x, y)`` for ``net = deep_mlp(n_in, width, d,
+    n_out)`` initialised by ``initialisers.initialise(net, "he_normal",
+    rng=numpy.random.default_rng(seed), gain=g)`` (without ``weight_grad_norm``): the draws are one
+    stream of standard normals, layer after layer, so W_l = g·U_l for fixed unit draws U_l and
+    the output layer of depth d takes the normals right after hidden layer d. ReLU is positively
+    homogeneous, h_l = g^l·h_l(g = 1), so the forward pass runs once, here; each call runs only
+    the backward pass δ_l = g·(δ_{l+1} U_{l+1}) ⊙ 1(z_l > 0) from the logits g^{d+1}·h_d(1) U_outᵀ.
+    The slider of notebook 07 calls it on every move.
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, *, width: int, max_depth: int = 50,
+                 n_out: int | None = None, seed: int = 0) -> None:
+        x = np.asarray(x, dtype=np.float64)
+        self.y = np.asarray(y, dtype=np.int64)
+        if x.ndim != 2 or self.y.shape != (x.shape[0],):
+            raise ValueError(f"x must have shape (n, n_in) and y shape (n,), got {x.shape} and "
+                             f"{self.y.shape}")
+        self.width = integer("width", width, minimum=1)
+        self.max_depth = integer("max_depth", max_depth, minimum=1)
+        self.n_out = int(self.y.max()) + 1 if n_out is None else integer("n_out", n_out, minimum=1)
+        n_in, w = x.shape[1], self.width
+        z = np.random.default_rng(seed).standard_normal(
+            n_in * w + (self.max_depth - 1) * w * w + self.n_out * w)
+        self._z = z
+        self._offsets = [0, n_in * w] + [n_in * w + k * w * w for k in range(1, self.max_depth)]
+        self.unit = [z[:n_in * w].reshape(w, n_in) / math.sqrt(n_in)] + [
+            z[a:a + w * w].reshape(w, w) / math.sqrt(w) for a in self._offsets[1:-1]]
+        h, self.hidden = x, []
+        for U in self.unit:                          # h_l(g = 1), l = 1..max_depth
+            h = np.maximum(h @ U.T, 0.0)
+            self.hidden.append(h)
+        self._masks = [(h > 0).astype(np.float64) for h in self.hidden]  # 1(z_l > 0), any g
+        self._std = np.array([h.std(ddof=1) for h in self.hidden])  # as torch's .std()
+        ms = float(np.mean(self.unit[0] ** 2)) * float(np.mean(np.sum(x**2, axis=1)))
+        ms_z = [ms] + [ms := ms * layer_factor(float(np.mean(U**2)), w) for U in self.unit[1:]]
+        self._predicted = np.sqrt(np.array(ms_z) * RELU_VAR_FRACTION)
+
+    def output_unit(self, depth: int) -> np.ndarray:
+        """U_out of the net of ``depth`` hidden layers: the n_out·width normals after layer d."""
+        a = self._offsets[integer("depth", depth, minimum=1, maximum=self.max_depth)]
+        return self._z[a:a + self.n_out * self.width].reshape(self.n_out, self.width) / math.sqrt(
+            self.width)
+
+    def profile(self, depth: int, gain: float) -> Profile:
+        """Measured and predicted profiles (as :func:`profile`) of depth ``depth``, He gain g."""
+        d, g = integer("depth", depth, minimum=1, maximum=self.max_depth), positive("gain", gain)
+        powers = g ** np.arange(1, d + 1)
+        out = self.output_unit(d)
+        delta = softmax(g ** (d + 1) * (self.hidden[d - 1] @ out.T))
+        delta[np.arange(len(self.y)), self.y] -= 1.0
+        delta /= len(self.y)                         # δ_{d+1} = ∂C/∂logits
+        ms = float(np.mean(delta**2))
+        grad = g * (delta @ out)                     # ∂C/∂h_d
+        rms, ms_pred = [], []
+        for layer in range(d, 0, -1):                # δ_l = ∂C/∂h_l ⊙ 1(z_l > 0), l = d..1
+            delta = grad * self._masks[layer - 1]
+            rms.append(math.sqrt(float(np.mean(delta**2))))
+            above = out if layer == d else self.unit[layer]
+            ms *= layer_factor(g**2 * float(np.mean(above**2)), above.shape[0])
+            ms_pred.append(ms)
+            if layer > 1:
+                grad = g * (delta @ self.unit[layer - 1])
+        return Profile(forward_std=self._std[:d] * powers,
+                       forward_predicted=self._predicted[:d] * powers,
+                       backward_rms=np.array(rms[::-1]),
+                       backward_predicted=np.sqrt(np.array(ms_pred[::-1])))

@@ -36,12 +36,38 @@ def plot_signal_profiles(profiles: Mapping[str, Profile], *, title: str | None =
         bwd.semilogy(layers, p.backward_rms, "-o", ms=2.5, color=color, label=label)
         bwd.semilogy(layers, p.backward_predicted, "--", color=color, lw=1)
     fwd.plot([], [], "k--", lw=1, label="prediction")
-    fwd.set(xlabel="layer l", ylabel="std of activations $h_l$", title="forward")
-    bwd.set(xlabel="layer l", ylabel=r"rms of $\partial C/\partial z_l$",
+    fwd.set(xlabel="layer $l$", ylabel="std of activations $h_l$", title="forward")
+    bwd.set(xlabel="layer $l$", ylabel=r"rms of $\partial C/\partial z_l$",
             title="backward (gradient flows from right to left)")
     fwd.legend(fontsize=8)
     bwd.legend(fontsize=8)
     fig.suptitle(title or "signal size per layer")
+    return fig
+
+
+def gain_title(depth: int, gain: float) -> str:
+    """The title of the depth/gain figure: depth, g and the per-layer factor g²/2.
+
+    Short plain text, not mathtext: the slider redraws it on every move.
+    """
+    return f"depth {depth}, gain g = {gain:.2f}: mean square × g²/2 = {gain**2 / 2:.2f} per layer"
+
+
+def plot_gain_profile(profile: Profile, *, gain: float, width: int, max_depth: int = 50,
+                      ylim: tuple[float, float] = (1e-12, 1e12)) -> Figure:
+    """:func:`plot_signal_profiles` of one He-normal ReLU net with gain g, on fixed axes.
+
+    The figure of notebook 07's depth and gain slider (``propagation.HeGainSweep`` makes the
+    profile): layers 1..``max_depth`` and ``ylim`` stay put, so a move of the slider changes the
+    slope of the lines, not the axes (a line that leaves ``ylim`` leaves the plot).
+    """
+    fig = plot_signal_profiles({f"measured (He normal, width {width})": profile},
+                               title=gain_title(len(profile.forward_std), gain))
+    fwd, bwd = fig.axes
+    for ax in (fwd, bwd):
+        ax.set(xlim=(0, max_depth + 1), ylim=ylim)
+    fwd.legend(fontsize=8, loc="upper left")
+    bwd.get_legend().remove()     # the same two lines as on the left
     return fig
 
 

@@ -10,7 +10,7 @@ is a small frozen dataclass: call it with the update number ``k`` to get ``η_k`
 ``StepDecay(lr, f, s)``   η_k = η_0 f^⌊k/s⌋          (drop by f every s updates)
 ``Exponential(lr, f, s)`` η_k = η_0 f^(k/s)          (smooth version of StepDecay)
 ``InverseTime(lr, τ)``    η_k = η_0 / (1 + k/τ)      ("1/t": Σ η_k = ∞, Σ η_k² < ∞)
-``Linear(lr, lr_end, τ)`` η_k = (1 − α) η_0 + α η_τ, α = min(k/τ, 1)  (Goodfellow et al. 8.3.1)
+``Linear(lr, lr_end, τ)`` η_k = (1 − s) η_0 + s η_τ, s = min(k/τ, 1)  (Goodfellow et al. 8.3.1)
 ========================  ================================================
 """
 
@@ -109,7 +109,10 @@ class InverseTime(Schedule):
 
 @dataclass(frozen=True)
 class Linear(Schedule):
-    """η_k = (1 − α) η_0 + α η_τ with α = min(k / τ, 1): linear decay, then constant η_τ."""
+    """η_k = (1 − s) η_0 + s η_τ with s = min(k / τ, 1): linear decay, then constant η_τ.
+
+    ``s`` is the fraction of the decay done (Goodfellow et al. call it α; here α is the momentum).
+    """
 
     lr: float
     lr_end: float
@@ -121,5 +124,5 @@ class Linear(Schedule):
         integer("tau", self.tau, minimum=1)
 
     def _lr(self, k: int) -> float:
-        alpha = min(k / self.tau, 1.0)
-        return float((1.0 - alpha) * self.lr + alpha * self.lr_end)
+        s = min(k / self.tau, 1.0)
+        return float((1.0 - s) * self.lr + s * self.lr_end)

@@ -130,7 +130,7 @@ class TinyExampleI:
 
 
 class LinearChainCost:
-    """C = (w1·w2·x − y)² + decay·(w1² + w2²): a linear two-weight chain with weight decay.
+    """C = (w1·w2·x − y)² + γ(w1² + w2²): a linear two-weight chain with weight decay γ = ``decay``.
 
     Shared by "Tiny Example II" (x = 1, y = 1.5, decay = 0.04) and "Backpropagation, tiny
     example" (decay = 0).
@@ -169,9 +169,9 @@ class LinearChainCost:
     def hessian(self, w: np.ndarray) -> np.ndarray:
         """[[2w2²x² + 2·decay, 2x(2w1w2x − y)], [·, 2w1²x² + 2·decay]]."""
         w1, w2 = _as_weights(w)
-        x, lam = self.x, self.decay
-        return _stack_hessian(2 * w2**2 * x**2 + 2 * lam, 2 * x * (2 * w1 * w2 * x - self.y),
-                              2 * w1**2 * x**2 + 2 * lam)
+        x, gamma = self.x, self.decay
+        return _stack_hessian(2 * w2**2 * x**2 + 2 * gamma, 2 * x * (2 * w1 * w2 * x - self.y),
+                              2 * w1**2 * x**2 + 2 * gamma)
 
 
 class TinyExampleII(LinearChainCost):

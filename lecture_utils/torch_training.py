@@ -34,7 +34,9 @@ from lecture_utils.training import History, check_loop_arguments, run_epochs
 OptimizerFactory = Callable[[Iterable[torch.Tensor]], torch.optim.Optimizer]
 
 #: Default η of each optimiser, not tuned: 0.1 for SGD, 0.01 for momentum (the same effective
-#: step η/(1 − 0.9) = 0.1), the papers' (and torch's) defaults for the adaptive methods.
+#: step η/(1 − 0.9) = 0.1); torch's defaults for Adagrad and Adadelta (ρ = 0.9; Zeiler used 0.95),
+#: Adam's paper's (= torch's), and for RMSprop a tenth of torch's η = 0.01 (ρ = 0.99 is torch's,
+#: Tieleman & Hinton's is 0.9).
 DEFAULT_LR: dict[str, float] = {
     "SGD": 0.1,
     "Momentum": 0.01,

@@ -69,8 +69,8 @@ def minibatches(x: np.ndarray, y: np.ndarray, batch_size: int = 100, *,
         return ((x[i:i + batch_size], y[i:i + batch_size]) for i in range(0, stop, batch_size))
     gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     order = gen.permutation(n)
-    return ((x[idx], y[idx]) for idx in (order[i:i + batch_size]
-                                         for i in range(0, stop, batch_size)))
+    return ((np.take(x, idx, axis=0), np.take(y, idx, axis=0))  # x[idx], y[idx], a bit faster
+            for idx in (order[i:i + batch_size] for i in range(0, stop, batch_size)))
 
 
 @dataclass
@@ -282,8 +282,16 @@ def train(model: MLP, optimizer: Optimizer, x: ArrayLike, y: ArrayLike, *, epoch
         raise ValueError(f"y must hold one integer label per row of x, shape ({len(x)},), "
                          f"got shape {y.shape} and dtype {y.dtype}")
 
+    # every batch x[index], y[index] is copied into these two arrays (no allocation per step);
+    # mode="clip" because the indices are a permutation of range(n), and numpy buffers the
+    # whole gather once more when out= meets the default mode="raise"
+    xb, yb = np.empty((batch_size, *x.shape[1:]), x.dtype), np.empty(batch_size, y.dtype)
+
     def update(index: np.ndarray) -> float:
-        loss, grads = model.loss_and_grads(x[index], y[index])
+        bx, by = xb[:len(index)], yb[:len(index)]
+        np.take(x, index, axis=0, out=bx, mode="clip")
+        np.take(y, index, out=by, mode="clip")
+        loss, grads = model.loss_and_grads(bx, by)
         optimizer.step(model.params, grads)
         return loss
 

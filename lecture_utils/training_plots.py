@@ -6,13 +6,13 @@ Pure functions: data in, matplotlib ``Figure`` out; the histories are ``training
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from lecture_utils._checks import integer
+from lecture_utils._checks import integer, positive
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -21,14 +21,22 @@ if TYPE_CHECKING:
     from lecture_utils.training import History
 
 
-def plot_weight_gallery(weights: Mapping[str, np.ndarray], n_units: int = 24, cols: int = 6,
-                        image_shape: tuple[int, int] = (28, 28)) -> Figure:
+def plot_weight_gallery(weights: Mapping[str, np.ndarray], n_units: int = 64, cols: int = 16,
+                        image_shape: tuple[int, int] = (28, 28), *,
+                        scale: Literal["robust", "unit", "panel"] = "robust",
+                        percentile: float = 99.5, tile: float = 0.75,
+                        labels: Mapping[str, str] | None = None) -> Figure:
     """First-layer weights as images: row ``W(1)[j, :]`` of hidden unit j reshaped to 28×28.
 
     Slide "W(1) after epoch 50 (final)": what each hidden unit ``h_j(1) = relu(W(1)_j · x + b_j)``
-    responds to. ``weights``: panel title -> ``W(1)`` of shape ``(n_hidden, 784)`` (e.g. at
-    initialisation and after training); the first ``n_units`` rows are shown. Diverging colour
-    map with limits ±max|W| per panel: red pixels push unit j up, blue pixels push it down.
+    responds to. ``weights``: panel title -> a matrix of shape ``(n_hidden, 784)`` (``W(1)`` at
+    initialisation, after training, or the change ``ΔW(1)``); the first ``n_units`` rows are
+    shown, ``cols`` tiles of ``tile`` inches per row, one panel under the other. Diverging
+    colour map, red positive, blue negative, white 0, with symmetric limits per ``scale``:
+    ``"robust"`` ±(``percentile`` of |w| over the panel; the few larger weights saturate),
+    ``"unit"`` ±max_l |w_jl| for each tile (the colour bar shows w_jl / max_l |w_jl|),
+    ``"panel"`` ±max|w| over the panel. ``labels``: panel title -> colour-bar label
+    (default ``weight W(1)_jl``; label a change as ``ΔW(1)_jl``).
     """
     if not weights:
         raise ValueError("weights must map at least one panel title to a weight matrix")
@@ -37,24 +45,49 @@ def plot_weight_gallery(weights: Mapping[str, np.ndarray], n_units: int = 24, co
         if np.ndim(w) != 2 or np.shape(w)[1] != size:
             raise ValueError(f"weights[{name!r}] must have shape (n_hidden, {size}), "
                              f"got {np.shape(w)}")
+    if scale not in ("robust", "unit", "panel"):
+        raise ValueError(f"scale must be 'robust', 'unit' or 'panel', got {scale!r}")
+    if not 0 < percentile <= 100:
+        raise ValueError(f"percentile must be in (0, 100], got {percentile!r}")
     n_units = integer("n_units", n_units, minimum=1)
     cols = integer("cols", cols, minimum=1)
-    rows = -(-n_units // cols)
-    fig = plt.figure(figsize=(2.6 + 4.2 * len(weights), 0.6 + 4.2 * rows / cols * 1.05),
+    positive("tile", tile)
+    labels = dict(labels or {})
+    shown = {name: np.asarray(w, dtype=float)[:n_units] for name, w in weights.items()}
+    width = min(cols, max(len(w) for w in shown.values()))
+    rows = [-(-len(w) // width) for w in shown.values()]
+    fig = plt.figure(figsize=(width * tile + 1.6, sum(r * tile + 0.5 for r in rows)),
                      layout="constrained")
-    for sub, (name, w) in zip(np.atleast_1d(fig.subfigures(1, len(weights))), weights.items(),
-                              strict=True):
-        shown = np.asarray(w)[:n_units]
-        limit = float(np.abs(shown).max()) or 1.0
-        axes = sub.subplots(rows, cols, squeeze=False)
-        for j, ax in enumerate(axes.flat):
-            ax.set_axis_off()
-            if j < len(shown):
-                im = ax.imshow(shown[j].reshape(image_shape), cmap="RdBu_r", vmin=-limit,
-                               vmax=limit)
-        sub.colorbar(im, ax=axes, shrink=0.8, label="weight $W^{(1)}_{jl}$")
-        sub.suptitle(f"{name}: units 1–{len(shown)}")
+    axes = np.atleast_1d(fig.subplots(len(shown), 1, height_ratios=rows, squeeze=False)[:, 0])
+    cmap = plt.get_cmap("RdBu_r").with_extremes(bad="white")   # the gaps between the tiles
+    for ax, (name, w), n_rows in zip(axes, shown.items(), rows, strict=True):
+        label = labels.get(name, "weight $W^{(1)}_{jl}$")
+        if scale == "unit":
+            w = w / np.maximum(np.abs(w).max(axis=1, keepdims=True), 1e-300)
+            limit, label = 1.0, f"{label}\n÷ the max |·| of its unit"
+        else:
+            limit = float(np.percentile(np.abs(w), percentile if scale == "robust" else 100))
+            limit = limit or 1.0
+        im = ax.imshow(_mosaic(w, image_shape, n_rows, width), cmap=cmap, vmin=-limit,
+                       vmax=limit, interpolation="nearest")
+        ax.set_axis_off()
+        fig.colorbar(im, ax=ax, shrink=0.9, label=label,
+                     extend="both" if scale == "robust" else "neither")
+        how = {"robust": f"colour limits ±{percentile:g}th percentile of |w|",
+               "unit": "each unit scaled to its own max |w|",
+               "panel": "colour limits ±max |w|"}[scale]
+        ax.set_title(f"{name}: units 1–{len(w)} ({how})")
     return fig
+
+
+def _mosaic(w: np.ndarray, image_shape: tuple[int, int], rows: int, cols: int) -> np.ndarray:
+    """Rows of ``w`` as ``image_shape`` tiles in a ``rows × cols`` grid, NaN gaps between."""
+    (h, v), gap = image_shape, max(2, image_shape[0] // 7)
+    grid = np.full((rows * (h + gap) - gap, cols * (v + gap) - gap), np.nan)
+    for j, unit in enumerate(w):
+        top, left = (j // cols) * (h + gap), (j % cols) * (v + gap)
+        grid[top:top + h, left:left + v] = unit.reshape(image_shape)
+    return grid
 
 
 def plot_learning_curves(histories: Mapping[str, History], steps_per_epoch: int) -> Figure:
@@ -101,12 +134,12 @@ def plot_schedules(schedules: Mapping[str, Callable[[int], float]], n_steps: int
         raise ValueError("schedules must map at least one label to a schedule")
     k = np.arange(integer("n_steps", n_steps, minimum=1))
     x = k / steps_per_epoch if steps_per_epoch else k
-    fig, ax = plt.subplots(layout="constrained")
+    fig, ax = plt.subplots(figsize=(8.5, 3.6), layout="constrained")
     for name, schedule in schedules.items():
         ax.plot(x, [schedule(int(i)) for i in k], label=name)
-    ax.set(xlabel="epoch" if steps_per_epoch else "update k", ylabel="step size η_k",
+    ax.set(xlabel="epoch" if steps_per_epoch else "update $k$", ylabel=r"step size $\eta_k$",
            title="Step-size schedules", ylim=(0, None))
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))    # beside the lines, not on them
     return fig
 
 
@@ -174,7 +207,7 @@ def plot_gradient_noise(noises: Mapping[str, GradientNoise]) -> Figure:
     """
     if not noises:
         raise ValueError("noises must map at least one label to a GradientNoise")
-    fig, ax = plt.subplots(figsize=(7.5, 4.6), layout="constrained")
+    fig, ax = plt.subplots(figsize=(10, 4.6), layout="constrained")
     for i, (label, noise) in enumerate(noises.items()):
         color = f"C{i}"
         b = np.geomspace(noise.batch_sizes.min(), noise.n, 200)[:-1]  # B = N gives 0
@@ -183,9 +216,10 @@ def plot_gradient_noise(noises: Mapping[str, GradientNoise]) -> Figure:
         ax.plot(b, noise.predicted(b), color=color, label="σ²/B · (N − B)/(N − 1)")
         ax.plot(b, noise.sigma2 / b, ":", color=color, label="σ²/B")
         ax.axhline(noise.full_grad_norm2, color=color, ls="--", lw=1, label="signal ‖g‖²")
-    ax.set(xscale="log", yscale="log", xlabel="batch size B",
-           ylabel="E‖g_B − g‖²", title=f"Mini-batch gradient noise on MNIST (N = {noise.n:,})")
-    ax.legend(fontsize=7, ncol=2)
+    ax.set(xscale="log", yscale="log", xlabel="batch size $B$",
+           ylabel=r"$\mathbb{E}\,\|g_B - g\|^2$",
+           title=f"Mini-batch gradient noise on MNIST ($N$ = {noise.n:,})")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1))   # outside the data
     return fig
 
 
@@ -237,9 +271,9 @@ def plot_loss_near_end(histories: Mapping[str, History], *, zoom: float = 0.4,
         near = steps >= start
         ax_end.plot(steps[near], np.asarray(h.train_loss)[near], "o-", color=color, ms=4,
                     label=name)
-    ax_all.set(yscale="log", xlabel="update k", ylabel="training loss",
+    ax_all.set(yscale="log", xlabel="update $k$", ylabel="training loss",
                title=f"Mini-batch loss (mean of {smooth} updates)")
-    ax_end.set(xlabel="update k", ylabel="training loss",
+    ax_end.set(xlabel="update $k$", ylabel="training loss",
                title="Near the end: loss on the whole training set")
     ax_all.legend()
     ax_end.legend()

@@ -1,8 +1,10 @@
 """Thin ipywidgets wrappers around pure plotting functions.
 
-Each wrapper only builds sliders and redraws a pure function from :mod:`lecture_utils.plots`
-through one :class:`~lecture_utils.live_figure.LiveFigure` (a PNG image redrawn in place, no
-backlog while dragging), so tests call the pure function and the notebooks stay interactive.
+Each wrapper only builds sliders around a figure of the plotting modules, shown by one
+:class:`~lecture_utils.live_figure.LiveFigure` (a PNG image redrawn in place, no backlog while
+dragging): the figure is built once and a move updates its artists, redrawing only those
+(``moving=``, blitting), so tests call the plotting functions and the notebooks stay
+interactive.
 """
 
 from __future__ import annotations
@@ -18,24 +20,35 @@ from lecture_utils import explorer, likelihood_plots, plots, propagation_plots, 
 from lecture_utils.live_figure import LiveFigure
 
 if TYPE_CHECKING:  # torch is imported only when a training widget is used
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from matplotlib.figure import Figure
     from torch import nn
 
 
 def cross_entropy_decomposition(p: float = 0.3, q: float = 0.7) -> LiveFigure:
-    """Slider for ``Q(y = 1)`` redrawing ``likelihood_plots.plot_cross_entropy_decomposition``."""
+    """Slider for ``Q(y = 1)`` on one ``likelihood_plots.plot_cross_entropy_decomposition``.
+
+    A move calls ``likelihood_plots.set_cross_entropy_q`` and redraws only what it changes:
+    the model's bars, the three marked values and the title (the curves are kept as pixels).
+    """
     slider = widgets.FloatSlider(value=q, min=0.01, max=0.99, step=0.01, description="Q(y = 1)",
                                  readout_format=".2f")
-    return LiveFigure({"q": slider},
-                      draw=lambda q: likelihood_plots.plot_cross_entropy_decomposition(p, q))
+    fig = likelihood_plots.plot_cross_entropy_decomposition(p, q)
+    plt.close(fig)  # shown by the LiveFigure only
+    ax_bar, ax = fig.axes[:2]
+    moving = [*ax_bar.containers[1], *ax.lines[1:6:2], ax.title]
+    return LiveFigure({"q": slider}, figure=fig, moving=moving,
+                      update=lambda q: likelihood_plots.set_cross_entropy_q(fig, p, q))
 
 
 def gradient_step_1d(eta: float = 0.25) -> LiveFigure:
-    """Slider for η redrawing :func:`plots.plot_gradient_step_1d` (notebook 00's widget check)."""
+    """Slider for η on one :func:`plots.plot_gradient_step_1d` figure (notebook 00's widget
+    check): a move redraws only the steps and their legend (``plots.GradientStepView``)."""
     slider = widgets.FloatSlider(value=eta, min=0.05, max=1.05, step=0.05, description="η")
-    return LiveFigure({"eta": slider}, draw=plots.plot_gradient_step_1d)
+    view = plots.gradient_step_view(eta)
+    plt.close(view.fig)  # shown by the LiveFigure only
+    return LiveFigure({"eta": slider}, figure=view.fig, update=view.update, moving=view.moving)
 
 
 def optimizer_explorer(view: explorer.ExplorerView | None = None, *, method: str = "gd",
@@ -44,7 +57,7 @@ def optimizer_explorer(view: explorer.ExplorerView | None = None, *, method: str
                        steps: int = 50, seed: int = 0) -> LiveFigure:
     """Controls for :func:`explorer.explore` above the figure, shown as a PNG image.
 
-    Method, η (log slider), α, damping λ, noise σ and its seed, start point and number of
+    Method, η (log slider), α, damping δ, noise σ and its seed, start point and number of
     steps; below the figure the readout (λ(H), η·λ_max against its limit). Controls the chosen
     method ignores are disabled (:func:`explorer.used_controls`). The contours are drawn once;
     a control change reruns only the trajectory and blits it (``ExplorerView.render_png``).
@@ -59,7 +72,7 @@ def optimizer_explorer(view: explorer.ExplorerView | None = None, *, method: str
         "alpha": widgets.FloatSlider(value=alpha, min=0.0, max=0.99, step=0.01,
                                      description="α (momentum)", **slider),
         "damping": widgets.FloatLogSlider(value=damping, base=10, min=-3, max=1, step=0.05,
-                                          description="λ (damping)", readout_format=".3g",
+                                          description="δ (damping)", readout_format=".3g",
                                           **slider),
         "sigma": widgets.FloatSlider(value=sigma, min=0.0, max=2.0, step=0.05,
                                      description="σ (noise)", **slider),
@@ -90,63 +103,55 @@ def optimizer_explorer(view: explorer.ExplorerView | None = None, *, method: str
 
 def scaling_issue(w: tuple[float, float] = (0.5, 0.5), c: float = 2.0,
                   eta: float = 0.1) -> LiveFigure:
-    """Log-slider for the scale factor c redrawing :func:`plots.plot_scaling_step`."""
-    point = np.asarray(w, dtype=float)
+    """Log-slider for the scale factor c (and η) on one :func:`plots.plot_scaling_step` figure.
+
+    The contours are drawn once; a move redraws only the points, steps, curve, marker and
+    readout (``plots.ScalingStepView.moving``).
+    """
+    view = plots.scaling_step_view(tiny.BACKPROP_TINY, np.asarray(w, dtype=float))
+    plt.close(view.fig)  # shown by the LiveFigure only
     return LiveFigure(
         {"c": widgets.FloatLogSlider(value=c, base=2, min=-3, max=3, step=0.05, description="c",
                                      readout_format=".3g"),
          "eta": widgets.FloatSlider(value=eta, min=0.01, max=0.3, step=0.01, description="η")},
-        draw=lambda c, eta: plots.plot_scaling_step(tiny.BACKPROP_TINY, point, c, eta))
+        figure=view.fig, update=view.update, moving=view.moving)
 
 
 def signal_propagation(x: np.ndarray, y: np.ndarray, *, width: int = 128, depth: int = 20,
                        gain: float = 1.2, seed: int = 0) -> LiveFigure:
-    """Sliders for depth and He gain g (σ² = g²/fan_in) redrawing the signal profiles.
+    """Sliders for depth (1..50) and He gain g (σ² = g²/fan_in) moving the signal profiles.
 
-    The figure is ``propagation_plots.plot_signal_profiles``. Each redraw builds
-    ``propagation.deep_mlp`` (ReLU, ``width`` units per hidden layer), draws the weights with
-    ``initialisers.he_normal(gain=g)`` from ``numpy.random.default_rng(seed)`` and propagates
-    the batch (x, y). Per layer the mean square is multiplied by g²/2: flat at √2.
+    The figure is ``propagation_plots.plot_gain_profile`` (fixed axes) of the net
+    ``propagation.deep_mlp`` of that depth (ReLU, ``width`` units per hidden layer) with
+    weights ``initialisers.he_normal(gain=g)`` from ``numpy.random.default_rng(seed)``, on the
+    batch (x, y). ``propagation.HeGainSweep`` runs the forward pass once, so a move costs one
+    backward pass, and only the four lines and the title are redrawn (blitted). Per layer the
+    mean square is multiplied by g²/2: flat at √2.
     """
-    from lecture_utils import (  # torch is imported only when the widget is used
-        initialisers,
-        propagation,
-    )
+    from lecture_utils import propagation  # torch is imported only when the widget is used
 
-    def measure(depth: int, gain: float) -> tuple[str, propagation.Profile]:
-        net = propagation.deep_mlp(x.shape[1], width, depth, int(np.max(y)) + 1)
-        initialisers.initialise(net, "he_normal", rng=np.random.default_rng(seed), gain=gain)
-        label = f"He normal, gain {gain:.2f}: factor g²/2 = {gain**2 / 2:.2f} per layer"
-        return label, propagation.profile(net, x, y)
-
-    def title(depth: int) -> str:
-        return f"depth {depth}, width {width}"
-
-    label, first = measure(depth, gain)
-    fig = propagation_plots.plot_signal_profiles({label: first}, title=title(depth))
+    sweep = propagation.HeGainSweep(x, y, width=width, max_depth=50, seed=seed)
+    fig = propagation_plots.plot_gain_profile(sweep.profile(depth, gain), gain=gain,
+                                              width=width, max_depth=50)
     plt.close(fig)  # shown by the LiveFigure only
+    fwd, bwd = fig.axes
+    lines = [*fwd.lines[:2], *bwd.lines[:2]]
+    title = fig.suptitle(propagation_plots.gain_title(depth, gain))
 
     def update(depth: int, gain: float) -> None:
-        """Move the four lines of the one figure (no new figure: ticks and text are reused)."""
-        label, p = measure(depth, gain)
+        """Move the four lines and rewrite the title (the axes stay put)."""
+        p = sweep.profile(depth, gain)
         layers = np.arange(1, depth + 1)
-        fwd, bwd = fig.axes
-        for line, values in zip([*fwd.lines[:2], *bwd.lines[:2]],
-                                [p.forward_std, p.forward_predicted, p.backward_rms,
-                                 p.backward_predicted], strict=True):
+        for line, values in zip(lines, [p.forward_std, p.forward_predicted, p.backward_rms,
+                                        p.backward_predicted], strict=True):
             line.set_data(layers, values)
-        for ax in (fwd, bwd):
-            ax.lines[0].set_label(label)
-            ax.get_legend().get_texts()[0].set_text(label)
-            ax.relim()
-            ax.autoscale_view()
-        fig.suptitle(title(depth))
+        title.set_text(propagation_plots.gain_title(depth, gain))
 
     return LiveFigure(
         {"depth": widgets.IntSlider(value=depth, min=1, max=50, description="depth"),
          "gain": widgets.FloatSlider(value=gain, min=0.5, max=2.5, step=0.02,
                                      description="gain g", readout_format=".2f")},
-        figure=fig, update=update)
+        figure=fig, update=update, moving=[*lines, title])
 
 
 def optimizer_comparison_figure(model: nn.Module, x: np.ndarray, y: np.ndarray,
@@ -190,21 +195,59 @@ def optimizer_comparison(model: nn.Module, x: np.ndarray, y: np.ndarray, x_val: 
     status = widgets.Label("Choose, then press Run (training takes a few seconds).")
     out = widgets.Output()
 
-    def on_click(_: widgets.Button) -> None:
-        run.disabled, status.value = True, "training ..."
-        try:
-            with out:
-                out.clear_output(wait=True)
-                optimizer_comparison_figure(model, x, y, x_val, y_val, names=names.value,
-                                            lr_scale=lr_scale.value,
-                                            batch_size=batch_size.value, epochs=epochs.value)
-                plt.show()
-            status.value = "done."
-        except ValueError as err:
-            status.value = f"cannot run: {err}"
-        finally:
-            run.disabled = False
+    def draw() -> None:
+        optimizer_comparison_figure(model, x, y, x_val, y_val, names=names.value,
+                                    lr_scale=lr_scale.value, batch_size=batch_size.value,
+                                    epochs=epochs.value)
+        plt.show()
 
-    run.on_click(on_click)
+    _on_press(run, status, out, draw, busy="training ...")
     controls = widgets.VBox([lr_scale, batch_size, epochs, widgets.HBox([run, status])])
     return widgets.VBox([widgets.HBox([names, controls]), out])
+
+
+def _on_press(button: widgets.Button, status: widgets.Label, out: widgets.Output,
+              draw: Callable[[], None], busy: str) -> None:
+    """Wire ``button``: while ``draw()`` runs into ``out`` (cleared first) the button is
+    disabled and ``status`` says ``busy``; then "done.", why it cannot run (a ValueError),
+    or that it failed (any other error, whose traceback ``out`` shows)."""
+    def on_click(_: widgets.Button) -> None:
+        button.disabled, status.value = True, busy
+        with out:
+            out.clear_output(wait=True)
+            try:
+                draw()
+                status.value = "done."
+            except ValueError as err:
+                status.value = f"cannot run: {err}"
+            except Exception:
+                status.value = "failed: see the error below"
+                raise
+            finally:
+                button.disabled = False
+
+    button.on_click(on_click)
+
+
+def run_button(run: Callable[[], Figure | Sequence[Figure]], *, alts: Sequence[str],
+               description: str = "Run") -> widgets.VBox:
+    """A **Run** button for work too slow for a slider: ``run()`` draws its figures below it.
+
+    Nothing runs until the button is pressed; then ``run()``'s printed text and its figures
+    (one ``Figure`` or several, shown by :func:`lecture_utils.notebook.show` with one text
+    description each from ``alts``) replace what the output held before.
+    """
+    from lecture_utils.notebook import show
+
+    button = widgets.Button(description=description, button_style="primary", icon="play")
+    status = widgets.Label("Press the button to run it (this takes a while).")
+    out = widgets.Output()
+
+    def draw() -> None:
+        figures = run()
+        for fig, alt in zip([figures] if hasattr(figures, "savefig") else figures, alts,
+                            strict=True):
+            show(fig, alt=alt)
+
+    _on_press(button, status, out, draw, busy="running ...")
+    return widgets.VBox([widgets.HBox([button, status]), out])

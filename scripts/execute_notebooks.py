@@ -13,22 +13,37 @@ bars live, and nbval ignores them because the cells that train are ``# NBVAL_IGN
 Executing twice in a row therefore leaves ``git diff`` empty outside the cells marked
 ``# NBVAL_IGNORE_OUTPUT``. ``--check-stable`` proves it: it executes each notebook twice
 (nothing is written) and prints the changed lines outside those cells.
+
+A run fails loudly rather than hangs (:func:`notebook_client`, :func:`watchdog`): it needs no
+terminal or standard input, so ``make outputs`` and CI behave the same as a run by hand.
 """
 
 from __future__ import annotations
 
 import difflib
+import faulthandler
+import shutil
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import nbformat
+from jupyter_client import KernelManager
 from nbclient import NotebookClient
+from traitlets.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from notebook_hygiene import PROGRESS_BAR
 
 ROOT = Path(__file__).resolve().parent.parent
+CELL_TIMEOUT_S = 900     # a cell that runs longer has hung: CellTimeoutError names it
+STARTUP_TIMEOUT_S = 120  # seconds the new kernel has to answer its first request
+IOPUB_TIMEOUT_S = 30     # a cell's last output must arrive this soon after its reply
+NOTEBOOK_LIMIT_S = 1800  # a whole notebook run (the watchdog's limit; the target is 45 s)
 IGNORE_MARKER = "# NBVAL_IGNORE_OUTPUT"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
@@ -80,15 +95,60 @@ def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def run(path: Path, timeout: int = 900) -> nbformat.NotebookNode:
+@contextmanager
+def notebook_client(nb: nbformat.NotebookNode, folder: Path, *, timeout: int = CELL_TIMEOUT_S,
+                    kernel_name: str = "python3", km: KernelManager | None = None,
+                    **options: Any) -> Iterator[NotebookClient]:
+    """An nbclient ``NotebookClient`` for ``nb`` (kernel started in ``folder``) that fails
+    loudly instead of waiting for ever; call its ``execute()`` inside the ``with`` block.
+
+    - each cell has ``timeout`` seconds, the kernel ``STARTUP_TIMEOUT_S`` to start, and a cell's
+      outputs must all have arrived ``IOPUB_TIMEOUT_S`` after its reply (nbclient's default
+      only warns and stores the notebook without them);
+    - the kernel talks over Unix sockets in a private folder (``transport="ipc"``) instead of
+      TCP ports on 127.0.0.1: jupyter_client picks free ports before the kernel binds them,
+      so a kernel started at the same moment by another run on the machine (nbval, a lab, a
+      second runner) can take one of them first and this kernel fails to start.
+
+    ``km``: a kernel manager of your own (e.g. another environment's kernel spec), whose
+    kernel is shut down at the end of the block (nbclient leaves a kernel it was given
+    running); ``options`` go to ``NotebookClient``.
+    """
+    sockets = tempfile.mkdtemp(prefix="nbclient-")
+    ipc = {"transport": "ipc", "ip": str(Path(sockets) / "kernel")}
+    if km is not None:
+        km.transport, km.ip = ipc["transport"], ipc["ip"]
+    try:
+        yield NotebookClient(nb, km=km, kernel_name=kernel_name, timeout=timeout,
+                             startup_timeout=STARTUP_TIMEOUT_S, iopub_timeout=IOPUB_TIMEOUT_S,
+                             raise_on_iopub_timeout=True, config=Config({"KernelManager": ipc}),
+                             resources={"metadata": {"path": str(folder)}}, **options)
+    finally:
+        if km is not None and km.has_kernel:
+            km.shutdown_kernel(now=True)
+        shutil.rmtree(sockets, ignore_errors=True)
+
+
+@contextmanager
+def watchdog(seconds: float) -> Iterator[None]:
+    """Exit this process with status 1 and every thread's traceback on stderr if the ``with``
+    block takes longer than ``seconds``: the last resort against a hang outside a cell
+    (kernel start, shutdown), which nbclient's timeouts do not bound."""
+    faulthandler.dump_traceback_later(seconds, exit=True)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+
+
+def run(path: Path, timeout: int = CELL_TIMEOUT_S) -> nbformat.NotebookNode:
     """Execute ``path`` in its own folder with the current Python's kernel; return it normalised.
 
     ``timeout``: seconds a cell may take before the run fails.
     """
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                            resources={"metadata": {"path": str(path.parent)}})
-    client.execute()
+    with notebook_client(nb, path.parent, timeout=timeout, record_timing=False) as client:
+        client.execute()
     return normalise(nb)
 
 
@@ -108,7 +168,7 @@ def compared_text(nb: nbformat.NotebookNode) -> list[str]:
     return nbformat.writes(nb).splitlines()
 
 
-def unstable_lines(path: Path, timeout: int = 900) -> list[str]:
+def unstable_lines(path: Path, timeout: int = CELL_TIMEOUT_S) -> list[str]:
     """Execute ``path`` twice; the diff lines (``+``/``-``) outside ignored cells."""
     first, second = compared_text(run(path, timeout)), compared_text(run(path, timeout))
     diff = difflib.unified_diff(first, second, "first run", "second run", lineterm="", n=0)
@@ -123,14 +183,17 @@ def main(argv: list[str]) -> int:
     failed = 0
     for path in paths:
         if check:
-            lines = unstable_lines(path)
+            with watchdog(2 * NOTEBOOK_LIMIT_S):
+                lines = unstable_lines(path)
             failed += bool(lines)
             print(f"{path.name}: {len(lines)} changed lines outside ignored cells", flush=True)
             for line in lines[:40]:
                 print(f"    {line[:160]}")
         else:
             print(f"{path.name}: running ...", flush=True)
-            print(f"{path.name}: stored outputs ({execute(path):.1f} s)", flush=True)
+            with watchdog(NOTEBOOK_LIMIT_S):
+                seconds = execute(path)
+            print(f"{path.name}: stored outputs ({seconds:.1f} s)", flush=True)
     return 1 if failed else 0
 
 

@@ -55,9 +55,12 @@ def with_badges(title: str, line: str) -> str:
 
 def sync(nb: nbformat.NotebookNode, repo: str, name: str) -> nbformat.NotebookNode:
     """``nb`` with the badges in its title cell and the setup cell right after it."""
+    source = colab.cell_source(f"https://github.com/{repo}")
+    old = [c for c in nb.cells if colab.TAG in c.metadata.get("tags", [])]
     cells = [c for c in nb.cells if colab.TAG not in c.metadata.get("tags", [])]
-    setup = nbformat.v4.new_code_cell(colab.cell_source(f"https://github.com/{repo}"),
-                                      metadata={"tags": [colab.TAG]})
+    # An executed setup cell of the same text keeps its execution count (make outputs ran it).
+    setup = old[0] if len(old) == 1 and old[0].source == source else nbformat.v4.new_code_cell(
+        source, metadata={"tags": [colab.TAG]})
     setup.id = colab.TAG
     title = next((i for i, c in enumerate(cells) if c.cell_type == "markdown"), None)
     if title is not None:
@@ -85,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
                 path.write_text(after)
     verb = "not in sync" if args.check else "updated"
     for path in stale:
-        print(f"{verb}: {path}")
+        shown = path.resolve()
+        print(f"{verb}: {shown.relative_to(ROOT) if shown.is_relative_to(ROOT) else path}")
     return 1 if args.check and stale else 0
 
 

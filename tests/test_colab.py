@@ -55,6 +55,13 @@ def test_cell_in_colab_installs_the_pinned_ref_then_fetches_mnist(
     assert fetch == [sys.executable, "-m", "lecture_utils", "fetch-data"]
 
 
+def test_every_notebook_of_both_editions_has_its_header() -> None:
+    result = subprocess.run([sys.executable, str(SYNC), "--check"], capture_output=True,
+                            text=True)
+    assert result.returncode == 0, (
+        f"{result.stdout}{result.stderr}run `python scripts/sync_notebook_headers.py`")
+
+
 def test_sync_tool_writes_the_header_once(tmp_path: Path) -> None:
     copies = []
     for path in sorted((ROOT / "notebooks").glob("*.ipynb"))[:2]:

@@ -10,14 +10,15 @@ from pathlib import Path
 import nbformat
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
-from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from project_scripts import script
 from student_edition_checks import assert_student_outputs, checked_exercises, output_text
 
 from lecture_utils import editions
 from lecture_utils.editions import STUDENT, clear_solutions, complete_notebooks, student_notebook
 from lecture_utils.exercises import verdicts
 
+executor = script("execute_notebooks")
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FIXTURE = FIXTURES / "exercise_fixture.ipynb"
 COMPLETE = complete_notebooks()
@@ -148,8 +149,8 @@ def test_no_solution_line_survives_in_its_cell(path: Path) -> None:
 # --------------------------------------------------------------------------- executed
 def _execute(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     nb = copy.deepcopy(nb)
-    NotebookClient(nb, kernel_name="python3", timeout=120,
-                   resources={"metadata": {"path": str(FIXTURES)}}).execute()
+    with executor.notebook_client(nb, FIXTURES, timeout=120) as client:
+        client.execute()
     return nb
 
 

@@ -49,14 +49,29 @@ def test_slider_move_keeps_the_contours_and_the_background(view) -> None:
     explorer.explore(view, eta=0.25, steps=50)
     view.render_png()
     artists = list(view.ax_path.get_children())
-    background = view._background
-    explorer.explore(view, eta=0.3, alpha=0.5, start=(1.0, -0.5), steps=50)
+    background, static = view._blitter._background, view._blitter._static
+    ylim = view.ax_loss.get_ylim()
+    explorer.explore(view, eta=0.26, alpha=0.5, start=(0.55, 1.45), steps=50)
+    assert view.ax_loss.get_ylim() == ylim  # the losses stay within the same decades
     view.render_png()
     assert view.ax_path.get_children() == artists  # same artists: nothing redrawn or added
-    assert view._background is background  # the contours were not rasterised again
-    explorer.explore(view, eta=0.3, steps=80)  # a new loss axis needs a new background
+    assert view._blitter._background is background  # nothing was rasterised again
+    explorer.explore(view, eta=0.26, steps=80)  # a new loss axis: its panel is drawn again,
     view.render_png()
-    assert view._background is not background
+    assert view._blitter._background is not background
+    assert view._blitter._static is static  # the contours are not
+
+
+@pytest.mark.parametrize("method", ["gd", "newton", "momentum"])
+def test_the_loss_axis_fits_the_run(view, method: str) -> None:
+    explorer.explore(view, method=method, eta=0.1, start=(0.5, 1.5), steps=100)
+    _, shown = view.loss.get_data()
+    lo, hi = view.ax_loss.get_ylim()
+    assert lo <= shown.min() and shown.max() <= hi  # every point is on the axis
+    assert hi <= 100 * shown.max() and lo >= 1e-6 * shown.min()  # no more than a step to spare
+    want = explorer.loss_axis(shown)
+    assert want[1] < 10 * shown.max() and want[0] > 1e-3 * shown.min()
+    assert np.log10(hi / lo) >= 3 - 1e-9
 
 
 def test_blitted_png_equals_a_full_draw() -> None:
@@ -124,7 +139,7 @@ def test_widget_updates_image_and_trajectory() -> None:
     view = explorer.make_view()
     box = widgets.optimizer_explorer(view, steps=20)
     controls = {c.description: c for column in box.children[0].children for c in column.children}
-    assert set(controls) == {"method", "η", "α (momentum)", "λ (damping)", "σ (noise)",
+    assert set(controls) == {"method", "η", "α (momentum)", "δ (damping)", "σ (noise)",
                              "noise seed", "start w1", "start w2", "steps"}
     image = box.children[1]
     before = bytes(image.value)
@@ -174,7 +189,7 @@ def test_every_enabled_control_changes_the_trajectory(method: str, sigma: float,
 def test_widget_disables_ignored_controls() -> None:
     box = widgets.optimizer_explorer(explorer.make_view(), steps=5)
     controls = {c.description: c for column in box.children[0].children for c in column.children}
-    assert controls["α (momentum)"].disabled and controls["λ (damping)"].disabled
+    assert controls["α (momentum)"].disabled and controls["δ (damping)"].disabled
     controls["method"].value = "momentum"
     assert not controls["α (momentum)"].disabled and controls["noise seed"].disabled
     controls["σ (noise)"].value = 0.5

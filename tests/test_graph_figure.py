@@ -18,9 +18,9 @@ GRADS = {"C": 1.0, "h2": -4.76, "h1": 5.236, "w2": -3.808}
 def test_draw_tiny_i_graph_writes_values_and_gradients() -> None:
     fig = draw_computational_graph(VALUES, GRADS, title="tiny")
     texts = [t.get_text() for t in fig.axes[0].texts]
-    assert "w2 = -1.1" in texts and "∂C/∂w2 = -3.808" in texts
-    assert "h2 = w2·h1\n= -0.88" in texts
-    assert sum(t.startswith("∂C/∂") for t in texts) == len(GRADS)
+    assert "$w_2$ = -1.1" in texts and r"$\partial C/\partial w_2$ = -3.808" in texts
+    assert "$h^{(2)} = w_2 h^{(1)}$\n= -0.88" in texts
+    assert sum(t.startswith(r"$\partial C/") for t in texts) == len(GRADS)
     assert fig.axes[0].get_title() == "tiny" and fig.axes[0].get_legend() is not None
     plt.close(fig)
 

@@ -133,6 +133,21 @@ def test_plot_cross_entropy_decomposition():
         likelihood_plots.plot_cross_entropy_decomposition(0.3, 1.0)
 
 
+def test_set_cross_entropy_q_gives_the_figure_drawn_at_that_q():
+    """The slider moves one figure; its marks, bars and title equal those of a fresh one."""
+    moved = likelihood_plots.plot_cross_entropy_decomposition(0.3, 0.7)
+    likelihood_plots.set_cross_entropy_q(moved, 0.3, 0.2)
+    fresh = likelihood_plots.plot_cross_entropy_decomposition(0.3, 0.2)
+    for a, b in zip(moved.axes, fresh.axes, strict=True):
+        assert a.get_title() == b.get_title()
+        for line_a, line_b in zip(a.lines, b.lines, strict=True):
+            np.testing.assert_allclose(line_a.get_xydata(), line_b.get_xydata())
+        assert [r.get_height() for r in a.patches] == [r.get_height() for r in b.patches]
+    with pytest.raises(ValueError, match="q must be in"):
+        likelihood_plots.set_cross_entropy_q(moved, 0.3, 0.0)
+    plt.close("all")
+
+
 def test_plot_digit_probabilities():
     images = np.random.default_rng(0).random((3, 784))
     probs = np.full((3, 10), 0.1)

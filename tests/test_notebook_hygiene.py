@@ -4,27 +4,18 @@ and executing a notebook twice stores the same text outside the ``# NBVAL_IGNORE
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 from pathlib import Path
-from types import ModuleType
 
 import nbformat
 import pytest
+from project_scripts import script
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _script(name: str) -> ModuleType:
-    """Import ``scripts/<name>.py`` (the scripts are not a package)."""
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-hygiene = _script("notebook_hygiene")
-executor = _script("execute_notebooks")
+hygiene = script("notebook_hygiene")
+executor = script("execute_notebooks")
 
 
 @pytest.mark.parametrize("path", hygiene.notebooks(), ids=lambda p: str(p.relative_to(ROOT)))

@@ -333,6 +333,18 @@ def test_changed_shape_needs_reset() -> None:
     o.step([np.ones(4)], [np.ones(4)])
 
 
+def test_checks_run_once_for_the_same_arrays_and_again_for_new_ones() -> None:
+    w, g = np.ones(3), np.full(3, 2.0)
+    o = opt.GradientDescent(0.5)
+    for _ in range(2):                      # second step: the same arrays, checks skipped
+        o.step([w], [g])
+    np.testing.assert_array_equal(w, [-1.0, -1.0, -1.0])
+    with pytest.raises(ValueError, match=r"grads\[0\] must have the shape"):
+        o.step([w], [np.ones(4)])           # a new gradient array is checked again
+    o.step([w], [g.tolist()])               # converted, so checked (and converted) every step
+    np.testing.assert_array_equal(w, [-2.0, -2.0, -2.0])
+
+
 @pytest.mark.parametrize(("kwargs", "match"), [
     ({"start": [np.nan, 1.0]}, "start must be finite"),
     ({"start": [np.inf, 1.0]}, "start must be finite"),

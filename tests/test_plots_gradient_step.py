@@ -17,6 +17,19 @@ def test_iterates_follow_one_minus_two_eta(eta: float, factor: float) -> None:
     plt.close(fig)
 
 
+def test_the_view_moves_its_steps_to_those_of_a_fresh_figure() -> None:
+    view = plots.gradient_step_view(0.25)
+    view.update(0.8)
+    fresh = plots.plot_gradient_step_1d(0.8)
+    for moved, drawn in zip(view.fig.axes[0].lines, fresh.axes[0].lines, strict=True):
+        np.testing.assert_allclose(moved.get_xydata(), drawn.get_xydata())
+    arrows = [(a.xy, a.xyann) for a in view.arrows]
+    assert arrows == [(a.xy, a.xyann) for a in fresh.axes[0].texts]
+    assert ([t.get_text() for t in view.fig.axes[0].get_legend().get_texts()]
+            == [t.get_text() for t in fresh.axes[0].get_legend().get_texts()])
+    plt.close("all")
+
+
 @pytest.mark.parametrize(("kwargs", "message"), [({"eta": 0.0}, "eta must be finite and > 0"),
                                                   ({"eta": 0.1, "steps": 0}, "steps must be")])
 def test_bad_arguments(kwargs: dict, message: str) -> None:

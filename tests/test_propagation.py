@@ -157,3 +157,40 @@ def test_signal_widget_wraps_the_pure_function() -> None:
     depth.value = 5
     assert len({first, second, bytes(w.image.value)}) == 3
     plt.close("all")
+
+
+@pytest.mark.parametrize(("depth", "gain"), [(1, 1.0), (3, 1.4), (6, 0.7), (6, 2.4)])
+def test_he_gain_sweep_is_the_profile_of_the_same_network(depth: int, gain: float) -> None:
+    """One forward pass for every (depth, gain): the same numbers as building the net anew."""
+    x, y = _batch(40)
+    sweep = propagation.HeGainSweep(x, y, width=12, max_depth=6, n_out=10, seed=4)
+    fresh = propagation.profile(_net(depth, 12, gain, seed=4), x, y)
+    fast = sweep.profile(depth, gain)
+    for name in ("forward_std", "forward_predicted", "backward_rms", "backward_predicted"):
+        np.testing.assert_allclose(getattr(fast, name), getattr(fresh, name), rtol=1e-10,
+                                   err_msg=name)
+    assert fast.weight_grad_norm is None
+
+
+def test_he_gain_sweep_names_bad_arguments() -> None:
+    x, y = _batch(8)
+    sweep = propagation.HeGainSweep(x, y, width=4, max_depth=3)
+    with pytest.raises(ValueError, match="depth"):
+        sweep.profile(4, 1.0)
+    with pytest.raises(ValueError, match="gain"):
+        sweep.profile(2, -1.0)
+    with pytest.raises(ValueError, match="x must have shape"):
+        propagation.HeGainSweep(x[0], y, width=4)
+
+
+def test_plot_gain_profile_keeps_its_axes() -> None:
+    import matplotlib.pyplot as plt
+
+    x, y = _batch(16)
+    sweep = propagation.HeGainSweep(x, y, width=8, max_depth=10)
+    fig = propagation_plots.plot_gain_profile(sweep.profile(4, 1.6), gain=1.6, width=8,
+                                              max_depth=10)
+    for ax in fig.axes:
+        assert ax.get_xlim() == (0, 11) and ax.get_ylim() == pytest.approx((1e-12, 1e12))
+    assert "g = 1.60" in fig.get_suptitle() and "1.28 per layer" in fig.get_suptitle()
+    plt.close(fig)

@@ -21,12 +21,13 @@ import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from jupyterlab_driver import skip_or_fail_in_ci
-from nbclient import NotebookClient
+from project_scripts import script
 from student_edition_checks import assert_student_outputs
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
+executor = script("execute_notebooks")
 STUDENT_PYTHON = ROOT / ".venv-student" / "bin" / "python"
 #: Tools of the developer set that must not be in the student environment.
 TEST_TOOLS = ("pytest", "nbval", "playwright", "jupyter-repo2docker", "docker", "hypothesis")
@@ -76,9 +77,8 @@ def test_notebook_runs_in_the_student_environment(path: Path, kernel_specs: Kern
            "LECTURE_UTILS_CACHE": os.environ.get("LECTURE_UTILS_CACHE", str(tmp_path))}
     env.pop("PYTHONPATH", None)
     km = KernelManager(kernel_name="student", kernel_spec_manager=kernel_specs)
-    client = NotebookClient(nb, km=km, timeout=600, allow_errors=False,
-                            resources={"metadata": {"path": str(path.parent)}})
-    client.execute(env=env)  # raises CellExecutionError, naming the cell, on an error
+    with executor.notebook_client(nb, path.parent, km=km, allow_errors=False) as client:
+        client.execute(env=env)  # raises CellExecutionError, naming the cell, on an error
     stderr = [f"cell {i + 1}: {out.text.strip()[:500]}"
               for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
               for out in cell.get("outputs", [])

@@ -165,7 +165,7 @@ def test_bad_constructor_arguments_raise() -> None:
 def test_plot_scaling_step_and_widget() -> None:
     fig = plots.plot_scaling_step(BACKPROP_TINY, np.array([0.5, 0.5]), c=4.0, eta=0.1)
     left, right = fig.axes[:2]
-    assert left.get_legend() is not None and right.get_xlabel() == "scale factor c"
+    assert left.get_legend() is not None and right.get_xlabel() == "scale factor $c$"
     with pytest.raises(ValueError, match="eta must be finite and > 0"):
         plots.plot_scaling_step(BACKPROP_TINY, np.array([0.5, 0.5]), c=4.0, eta=0.0)
     ax = plots.plot_cost_surface(TINY_II, marks={"minima": TINY_II.minima}, n=11)
@@ -175,6 +175,25 @@ def test_plot_scaling_step_and_widget() -> None:
     first = bytes(w.image.value)
     w.controls["c"].value = 4.0
     assert bytes(w.image.value) != first and w.renders == 2
+
+
+def test_the_scaling_view_moves_its_artists_to_the_step() -> None:
+    """update(c, η) puts the red point at (c·w1, w2/c), its arrow at one step, the marker at C."""
+    w = np.array([0.5, 0.5])
+    view = plots.scaling_step_view(BACKPROP_TINY, w)
+    for c, eta in ((4.0, 0.1), (0.25, 0.2)):
+        view.update(c, eta)
+        scaled = BACKPROP_TINY.rescale(w, c)
+        stepped = scaled - eta * BACKPROP_TINY.grad(scaled)
+        np.testing.assert_allclose(view.points[1].get_xydata()[0], scaled)
+        np.testing.assert_allclose(view.steps[1].xy, stepped)
+        np.testing.assert_allclose(view.marker.get_xydata()[0], [c, BACKPROP_TINY.value(stepped)])
+    assert "0.0531 after" not in view.readout.get_text()
+    view.update(4.0, 0.1)
+    assert "0.0531 after" in view.readout.get_text()
+    with pytest.raises(ValueError, match="c must be finite and > 0"):
+        view.update(-1.0, 0.1)
+    plt.close(view.fig)
 
 
 @pytest.mark.parametrize(("cost", "make_torch"), COSTS, ids=param_id)

@@ -162,7 +162,25 @@ def test_training_figures_have_titles_and_labels() -> None:
     for fig in figures[:2] + figures[3:4]:
         for ax in fig.axes[:1]:
             assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
-    assert len(figures[2].subfigs) == 2
+    assert len(figures[2].axes) == 4            # two panels of tiles, each with its colour bar
+    plt.close("all")
+
+
+def test_weight_gallery_tiles_units_and_scales_each_as_asked() -> None:
+    w = np.outer(np.arange(1.0, 71.0), np.linspace(-1, 1, 16))     # unit j: (j + 1) × a ramp
+    w[0, 0] = 1e3                                                      # one outlier weight
+    robust = training_plots.plot_weight_gallery({"W": w}, image_shape=(4, 4))
+    image = robust.axes[0].images[0]
+    assert image.get_array().shape == (4 * 4 + 3 * 2, 16 * 4 + 15 * 2)  # 64 units, 16 per row
+    assert image.norm.vmax == -image.norm.vmin < 100                   # the outlier saturates
+    unit = training_plots.plot_weight_gallery({"ΔW": w}, n_units=70, cols=10, image_shape=(4, 4),
+                                              scale="unit", labels={"ΔW": "change ΔW"})
+    tiles = unit.axes[0].images[0].get_array()
+    assert tiles.shape == (7 * 4 + 6 * 2, 10 * 4 + 9 * 2)
+    assert np.nanmax(np.abs(tiles[:4, 6:10])) == 1.0                  # unit 2 scaled to its max
+    assert unit.axes[1].get_ylabel().startswith("change ΔW")
+    with pytest.raises(ValueError, match="scale must be"):
+        training_plots.plot_weight_gallery({"W": w}, image_shape=(4, 4), scale="max")
     plt.close("all")
 
 

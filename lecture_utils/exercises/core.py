@@ -81,6 +81,9 @@ class Exercise:
     mutants: tuple[Mutant, ...] = ()
     hints: dict[str, str] = field(default_factory=dict)
     slide: str = ""
+    #: For an answer that is not one value (a random sampler): ``verify(student, case)``
+    #: returns None or a hint, instead of comparing with the reference's value.
+    verify: Callable[[Callable[..., Any], Case], str | None] | None = None
 
     def __post_init__(self) -> None:
         if not NAME_RE.fullmatch(self.name):
@@ -106,12 +109,16 @@ class Exercise:
         numbers would match by chance). Short round numbers (0, 1, 0.5) are skipped.
         """
         value = np.asarray(_as_numpy(self.expected()), dtype=float)
-        formats = ("{:.4g}", "{:.6g}", "{:.4f}") if value.size == 1 else ("{:.6g}",)
+        # arrays: also 6 decimals, as reveal prints them (entries below 0.1 differ from .6g)
+        formats = ("{:.4g}", "{:.6g}", "{:.4f}") if value.size == 1 else ("{:.6g}", "{:.6f}")
         texts = {text for x in value.ravel()[:50] for f in formats
                  if len((text := f.format(x)).lstrip("-").replace(".", "").lstrip("0")) >= 3}
         if value.ndim:
             with np.printoptions(precision=4, suppress=True):
                 texts.add(np.array2string(value))
+            raw = np.asarray(_as_numpy(self.expected()))
+            if raw.dtype.kind in "biu":  # counts, as reveal's repr prints them: [2, 0, 2]
+                texts.add(np.array2string(raw, separator=", "))
         return texts
 
 
@@ -241,6 +248,11 @@ def _verdict(ex: Exercise, student: Any) -> str | None:
     for case in ex.inputs():
         try:
             with np.errstate(all="ignore"):  # the hint names the overflow instead
+                if ex.verify is not None:
+                    hint = ex.verify(student, case)
+                    if hint is not None:
+                        return hint
+                    continue
                 got = student(*_copied(case.args))
         except NotImplementedError:
             return NOT_ATTEMPTED
@@ -285,7 +297,9 @@ def reveal(exercise: str | Exercise) -> Any:
         print(f"{ex.name}: on the example '{case.label}'")
         for i, arg in enumerate(case.args):
             print(f"  argument {i + 1}: {arg!r}")
-        print(f"  expected: {value!r}")
+        # a float also at 6 digits: its repr (0.51369863...) need not hold the rounded text
+        shown = f"{value:.6g} ({value!r})" if isinstance(value, float) else repr(value)
+        print(f"  expected: {shown}")
     try:
         source = inspect.getsource(ex.reference)
     except (OSError, TypeError):

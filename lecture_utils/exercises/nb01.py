@@ -1,8 +1,10 @@
 """Exercises of notebook 01 (the likelihood criterion): the worked example for every notebook.
 
-Slide "Classification - one hot encoding and cross-entropy": the stable softmax and the
-cross-entropy from logits with integer labels; slide "Training criterion": the minimiser of
-the coin's criterion, a value exercise (a function of no arguments that returns a number).
+Slide "Classification - one hot encoding and cross-entropy": the one-hot encoding, the
+stable softmax, the cross-entropy from logits with integer labels and its gradient with
+respect to the logits; slide "Q matches P": the Monte Carlo estimate of the expected
+gradient (the mean score); slide "Training criterion": the minimiser of the coin's
+criterion, a value exercise (a function of no arguments that returns a number).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from lecture_utils import functions as fn
+from lecture_utils import likelihood as lik
 from lecture_utils.exercises.core import Case, Exercise, Mutant, register
 
 
@@ -32,6 +35,30 @@ def _labelled_cases(rng: np.random.Generator) -> list[Case]:
             for c in _logit_cases(rng)]
 
 
+def _label_cases(rng: np.random.Generator) -> list[Case]:
+    """Integer labels and the number of classes: the slide's label 9, MNIST's ten, fewer."""
+    return [
+        Case("the label 9 alone, 10 classes", (np.array([9]), 10)),
+        Case("six MNIST labels, 10 classes", (rng.integers(0, 10, 6), 10)),
+        Case("20 labels of 3 classes", (rng.integers(0, 3, 20), 3)),
+    ]
+
+
+def _score_cases(rng: np.random.Generator) -> list[Case]:
+    """Logits theta of shape (K,) and samples y_i drawn from a distribution P."""
+    p = np.array([0.5, 0.3, 0.2])
+    return [
+        Case("random theta, 1000 samples of P = (0.5, 0.3, 0.2)",
+             (rng.normal(size=3), rng.choice(3, size=1000, p=p))),
+        Case("theta = log P (Q = P), 1000 samples of P", (np.log(p), rng.choice(3, 1000, p=p))),
+        Case("random theta of 10 classes, 50 samples", (rng.normal(size=10),
+                                                          rng.integers(0, 10, 50))),
+        Case("a single sample", (rng.normal(size=4), np.array([2]))),
+        Case("huge logits (1000, 0, -1000)", (np.array([1000.0, 0.0, -1000.0]),
+                                               rng.integers(0, 3, 8))),
+    ]
+
+
 # --------------------------------------------------------------------------- torch oracles
 def _torch_softmax(z: np.ndarray) -> np.ndarray:
     import torch
@@ -46,6 +73,32 @@ def _torch_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return F.cross_entropy(torch.from_numpy(logits), torch.from_numpy(labels)).numpy()
 
 
+def _torch_one_hot(labels: np.ndarray, num_classes: int) -> np.ndarray:
+    import torch
+    import torch.nn.functional as F
+
+    return F.one_hot(torch.from_numpy(labels), num_classes).numpy()
+
+
+def _torch_mean_score(theta: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Autograd of ``(1/n) sum_i log softmax(θ)_{y_i}`` with respect to ``θ``."""
+    import torch
+
+    t = torch.tensor(theta, dtype=torch.float64, requires_grad=True)
+    torch.log_softmax(t, dim=0)[torch.from_numpy(y)].mean().backward()
+    return t.grad.numpy()
+
+
+def _torch_cross_entropy_grad(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Autograd of torch's mean cross-entropy with respect to the logits."""
+    import torch
+    import torch.nn.functional as F
+
+    z = torch.tensor(logits, dtype=torch.float64, requires_grad=True)
+    F.cross_entropy(z, torch.from_numpy(labels)).backward()
+    return z.grad.numpy()
+
+
 # --------------------------------------------------------------------------- references
 def coin_minimiser() -> float:
     """The logit minimising ``C(θ) = -sum_i log Q(y_i | θ)``, ``Q(y=1 | θ) = σ(θ)``, for 7 heads
@@ -56,6 +109,77 @@ def coin_minimiser() -> float:
     n1, n = 7, 20
     return float(np.log(n1 / (n - n1)))
 
+
+def one_hot(labels: np.ndarray, num_classes: int) -> np.ndarray:
+    """Row ``i`` is the one-hot vector of ``labels[i]`` (slide "Classification - one hot
+    encoding"): ``fn.one_hot`` with integer entries, as ``torch.nn.functional.one_hot`` gives.
+    """
+    return fn.one_hot(labels, num_classes, dtype=np.int64)
+
+
+def mean_score(theta: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Monte Carlo estimate of the expected gradient ``E_P[∂/∂θ log Q(y | θ)]`` from samples
+    ``y_i ~ P`` of a softmax model ``Q(y | θ) = softmax(θ)_y`` (slide "Q matches P"):
+    ``(1/n) sum_i (onehot(y_i) - softmax(θ))``, the mean of the scores ``lik.score``.
+    """
+    return lik.score(theta, y).mean(axis=0)
+
+
+def cross_entropy_grad(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """``∂C/∂z = (softmax(z) - y) / N`` of the mean cross-entropy ``C = -(1/N) sum_n log
+    softmax(z_n)_{c_n}`` (slide "Classification"), ``y`` the one-hot labels, in ``z``'s dtype.
+    """
+    z = np.asarray(logits)
+    return (fn.softmax(z) - fn.one_hot(labels, z.shape[-1], dtype=z.dtype)) / len(labels)
+
+
+ONE_HOT = Exercise(
+    name="one_hot",
+    reference=one_hot,
+    cases=_label_cases,
+    oracle=_torch_one_hot,
+    rtol=0,
+    atol=0,
+    mutants=(Mutant("np.eye(num_classes)", "np.eye(num_classes + 1)",  # the slide's eleven
+                    "wrong shape"),
+             Mutant("[labels]", "[labels].T", "transposed")),
+    hints={"shape": "one row per label, one column per class"},
+    slide="Classification - one hot encoding and cross-entropy",
+)
+
+MEAN_SCORE = Exercise(
+    name="mean_score",
+    reference=mean_score,
+    cases=_score_cases,
+    oracle=_torch_mean_score,
+    rtol=1e-6,
+    atol=1e-10,
+    mutants=(Mutant("fn.one_hot(y, theta.size, dtype=np.float64) - fn.softmax(theta)",
+                    "fn.softmax(theta) - fn.one_hot(y, theta.size, dtype=np.float64)",
+                    "wrong sign"),
+             Mutant("np.mean(", "np.sum(", "whole-number factor")),
+    hints={"sign": "the score is the gradient of log Q, not of -log Q",
+           "factor": "an estimate of an expectation is a mean over the samples",
+           "shape": "one entry per logit: average over the samples"},
+    slide="Q matches P, the expected gradient vanishes at θ*",
+)
+
+CROSS_ENTROPY_GRAD = Exercise(
+    name="cross_entropy_grad",
+    reference=cross_entropy_grad,
+    cases=_labelled_cases,
+    oracle=_torch_cross_entropy_grad,
+    rtol=1e-5,
+    atol=1e-7,
+    mutants=(Mutant("fn.softmax(z) - fn.one_hot(labels, z.shape[1], dtype=z.dtype)",
+                    "fn.one_hot(labels, z.shape[1], dtype=z.dtype) - fn.softmax(z)",
+                    "wrong sign"),
+             Mutant(") / len(labels)", ")", "whole-number factor")),
+    hints={"sign": "C is the negative log-likelihood: its gradient is h - y",
+           "factor": "C is the mean over the examples",
+           "shape": "one row per example, one column per class"},
+    slide="Classification - one hot encoding and cross-entropy",
+)
 
 SOFTMAX = Exercise(
     name="softmax",
@@ -99,4 +223,4 @@ COIN_MINIMISER = Exercise(
     slide="Training criterion",
 )
 
-register(SOFTMAX, CROSS_ENTROPY, COIN_MINIMISER)
+register(ONE_HOT, MEAN_SCORE, CROSS_ENTROPY_GRAD, SOFTMAX, CROSS_ENTROPY, COIN_MINIMISER)

@@ -1,0 +1,207 @@
+"""Exercises of notebook 02 (tiny examples, the chain rule and backpropagation).
+
+Slide "Tiny example I": its two derivatives, corrected (the factor 2, the indicator
+1(w1·x > 0)); slide "Tiny Example II": the gradient with weight decay γ; slide
+"Backpropagation - dynamic programming": one step of the recursion
+∂C/∂h(l)_j = Σ_i ∂C/∂h(l+1)_i ∂h(l+1)_i/∂h(l)_j and the weight gradient
+∂C/∂W(l)_ij = ∂C/∂h(l)_i ∂h(l)_i/∂W(l)_ij of a tanh layer; slide "Backpropagation" (how many
+paths?): the paths from one pixel to one output of notebook 04's network, a value exercise.
+Every gradient is checked against the reference here and against torch autograd.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lecture_utils import functions as fn
+from lecture_utils import paths, tiny
+from lecture_utils.exercises.core import Case, Exercise, Mutant, register
+
+
+# --------------------------------------------------------------------------- references
+def tiny_i_gradient(w1: float, w2: float, x: float, y: float) -> np.ndarray:
+    """(∂C/∂w1, ∂C/∂w2) of C = (y − w2·relu(w1·x))² (slide "Tiny example I", corrected).
+
+    ∂C/∂w1 = −2(y − h2)·w2·1(w1·x > 0)·x and ∂C/∂w2 = −2(y − h2)·h1.
+    """
+    return tiny.TinyExampleI(x=x, y=y).grad(np.array([w1, w2]))
+
+
+def tiny_ii_gradient(w1: float, w2: float, x: float, y: float, gamma: float) -> np.ndarray:
+    """∇C of C = (w1·w2·x − y)² + γ(w1² + w2²) (slide "Tiny Example II").
+
+    ∂C/∂w1 = 2r·w2·x + 2γ·w1 and ∂C/∂w2 = 2r·w1·x + 2γ·w2 with the residual r = w1·w2·x − y.
+    """
+    return tiny.LinearChainCost(x=x, y=y, decay=gamma).grad(np.array([w1, w2]))
+
+
+def backprop_step(dC_dh_next: np.ndarray, W_next: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """∂C/∂h(l) from ∂C/∂h(l+1) for h(l+1) = tanh(W(l+1) h(l)) (slide "... dynamic programming").
+
+    ∂C/∂h(l)_j = Σ_i ∂C/∂h(l+1)_i ∂h(l+1)_i/∂h(l)_j, the local derivative being the Jacobian
+    J_ij = (1 − h(l+1)_i²)·W(l+1)_ij of :func:`lecture_utils.paths.local_jacobians`.
+    """
+    W_next = np.asarray(W_next, dtype=float)
+    jacobian = paths.local_jacobians([W_next, np.zeros((1, W_next.shape[0]))], h, "tanh")[0]
+    return np.asarray(dC_dh_next, dtype=float) @ jacobian
+
+
+def weight_gradient(dC_dh: np.ndarray, W: np.ndarray, h_prev: np.ndarray) -> np.ndarray:
+    """∂C/∂W(l) for h(l) = tanh(W(l) h(l−1)), given ∂C/∂h(l) (slide "... dynamic programming").
+
+    ∂C/∂W_ij = ∂C/∂h_i · ∂h_i/∂W_ij = ∂C/∂h_i (1 − h_i²) h(l−1)_j: an outer product, with
+    off-diagonal entries (the slide's W_ii reads W_ij).
+    """
+    h_prev = np.asarray(h_prev, dtype=float)
+    delta = np.asarray(dC_dh, dtype=float) * fn.tanh_grad(np.asarray(W, dtype=float) @ h_prev)
+    return np.outer(delta, h_prev)
+
+
+def mnist_paths() -> int:
+    """Paths from one pixel to one output of the 784-256-256-10 network of notebook 04: 256·256."""
+    return paths.count_paths([256, 256])
+
+
+# --------------------------------------------------------------------------- inputs
+def _tiny_i_cases(rng: np.random.Generator) -> list[Case]:
+    """The ReLU on with x > 0, then on with x < 0, w1 < 0 (the slide's indicator fails), off."""
+    def u() -> float:  # a positive magnitude
+        return float(rng.uniform(0.3, 1.8))
+
+    return [
+        Case("random weights, x > 0, w1 > 0", (u(), float(rng.normal()), u(), float(rng.normal()))),
+        Case("x < 0 and w1 < 0 (the ReLU is on)", (-u(), float(rng.normal()), -u(), 1.5)),
+        Case("the slide's data x = 1, y = 1.5", (u(), -u(), 1.0, 1.5)),
+        Case("the ReLU off (w1·x < 0)", (-u(), u(), u(), 1.5)),
+    ]
+
+
+def _tiny_ii_cases(rng: np.random.Generator) -> list[Case]:
+    """Random weights with the slide's data and γ, other data and γ, no decay, a minimum."""
+    a = float(np.sqrt(1.46))
+    return [
+        Case("random weights, x = 1, y = 1.5, γ = 0.04",
+             (*rng.normal(size=2).tolist(), 1.0, 1.5, 0.04)),
+        Case("random weights and data, γ = 0.5",
+             (*rng.normal(size=2).tolist(), float(rng.uniform(-2, 2)), float(rng.normal()), 0.5)),
+        Case("no weight decay (γ = 0)", (*rng.normal(size=2).tolist(), 1.0, 1.5, 0.0)),
+        Case("the minimum w1 = w2 = √1.46", (a, a, 1.0, 1.5, 0.04)),
+    ]
+
+
+def _layer(rng: np.random.Generator, label: str, n_out: int, n_in: int, scale: float = 1.0
+           ) -> Case:
+    """(upstream gradient of shape (n_out,), W of shape (n_out, n_in), tanh input of (n_in,))."""
+    W = rng.normal(scale=scale / np.sqrt(n_in), size=(n_out, n_in))
+    return Case(label, (rng.normal(size=n_out), W, np.tanh(rng.normal(size=n_in))))
+
+
+def _layer_cases(rng: np.random.Generator) -> list[Case]:
+    """(∂C/∂h(l+1), W(l+1), h(l)): a square layer first (a sum over the wrong index shows)."""
+    return [_layer(rng, "4 units to 4 units", 4, 4), _layer(rng, "3 units to 5 units", 5, 3),
+            _layer(rng, "5 units to 2 units", 2, 5),
+            _layer(rng, "large weights (tanh saturates)", 4, 4, 6.0)]
+
+
+def _weight_cases(rng: np.random.Generator) -> list[Case]:
+    """(∂C/∂h(l), W(l), h(l−1)): a non-square layer first, so a transpose shows."""
+    return [_layer(rng, "5 inputs to 3 units", 3, 5), _layer(rng, "4 inputs to 4 units", 4, 4),
+            _layer(rng, "1 input to 6 units", 6, 1),
+            _layer(rng, "large weights (tanh saturates)", 3, 3, 6.0)]
+
+
+# --------------------------------------------------------------------------- torch oracles
+def _torch_gradient(cost: tiny.TinyExampleI | tiny.LinearChainCost, w1: float, w2: float
+                    ) -> np.ndarray:
+    import torch
+
+    w = torch.tensor([w1, w2], dtype=torch.float64, requires_grad=True)
+    cost.torch_value(w).backward()
+    return w.grad.numpy()
+
+
+def _torch_tiny_i(w1: float, w2: float, x: float, y: float) -> np.ndarray:
+    return _torch_gradient(tiny.TinyExampleI(x=x, y=y), w1, w2)
+
+
+def _torch_tiny_ii(w1: float, w2: float, x: float, y: float, gamma: float) -> np.ndarray:
+    return _torch_gradient(tiny.LinearChainCost(x=x, y=y, decay=gamma), w1, w2)
+
+
+def _torch_layer(dC_dh_next: np.ndarray, W: np.ndarray, h: np.ndarray, wrt: str) -> np.ndarray:
+    """Autograd through h_next = tanh(W h) with upstream gradient ∂C/∂h_next; wrt "h" or "W"."""
+    import torch
+
+    Wt = torch.tensor(W, requires_grad=True)
+    ht = torch.tensor(h, requires_grad=True)
+    torch.tanh(Wt @ ht).backward(torch.tensor(dC_dh_next))
+    return (ht if wrt == "h" else Wt).grad.numpy()
+
+
+def _torch_backprop_step(dC_dh_next: np.ndarray, W_next: np.ndarray, h: np.ndarray
+                         ) -> np.ndarray:
+    return _torch_layer(dC_dh_next, W_next, h, "h")
+
+
+def _torch_weight_gradient(dC_dh: np.ndarray, W: np.ndarray, h_prev: np.ndarray) -> np.ndarray:
+    return _torch_layer(dC_dh, W, h_prev, "W")
+
+
+# --------------------------------------------------------------------------- exercises
+TINY_I_GRADIENT = Exercise(
+    name="tiny_i_gradient",
+    reference=tiny_i_gradient,
+    cases=_tiny_i_cases,
+    oracle=_torch_tiny_i,
+    mutants=(Mutant("-2 * r", "-r", "factor of 2"),                # the slide's missing 2
+             Mutant("float(w1 * x > 0)", "float(w1 * h1 > 0)",    # the slide's indicator
+                    "x < 0 and w1 < 0"),
+             Mutant("-2 * r", "2 * r", "wrong sign")),             # r = y − h2, not h2 − y
+    hints={"factor": "differentiate the square: d(r²) = 2r dr",
+           "sign": "∂C/∂h2 = −2(y − h2)"},
+    slide="Tiny example I",
+)
+
+TINY_II_GRADIENT = Exercise(
+    name="tiny_ii_gradient",
+    reference=tiny_ii_gradient,
+    cases=_tiny_ii_cases,
+    oracle=_torch_tiny_ii,
+    mutants=(Mutant("2 * gamma", "gamma", "relative error"),        # d(γw²)/dw = 2γw
+             Mutant("2 * r * w2 * x", "2 * r * w1 * x", "relative error"),  # wrong chain factor
+             Mutant("r = w1 * w2 * x - y", "r = y - w1 * w2 * x", "relative error")),
+    slide="Tiny Example II",
+)
+
+BACKPROP_STEP = Exercise(
+    name="backprop_step",
+    reference=backprop_step,
+    cases=_layer_cases,
+    oracle=_torch_backprop_step,
+    mutants=(Mutant("dC_dh_next @ local", "local @ dC_dh_next", "relative error"),  # Σ_j, not Σ_i
+             Mutant("(1 - h_next**2)[:, None]", "(1 - h_next**2)[None, :]",  # φ' on the wrong index
+                    "relative error"),
+             Mutant("(1 - h_next**2)[:, None] * W_next", "W_next", "relative error")),  # no φ'
+    slide="Backpropagation - dynamic programming",
+)
+
+WEIGHT_GRADIENT = Exercise(
+    name="weight_gradient",
+    reference=weight_gradient,
+    cases=_weight_cases,
+    oracle=_torch_weight_gradient,
+    mutants=(Mutant("np.outer(delta, h_prev)", "np.outer(h_prev, delta)", "transposed"),
+             Mutant("dC_dh * (1 - h**2)", "dC_dh", "relative error")),  # no tanh'
+    slide="Backpropagation - dynamic programming",
+)
+
+MNIST_PATHS = Exercise(
+    name="mnist_paths",
+    reference=mnist_paths,
+    mutants=(Mutant("256 * 256", "256 * 256 * 10", "whole-number factor"),  # to every output
+             Mutant("256 * 256", "256 + 256 * 256 + 256", "relative error")),  # the edges
+    hints={"factor": "one output, not all ten"},
+    slide="Backpropagation (how many paths)",
+)
+
+register(TINY_I_GRADIENT, TINY_II_GRADIENT, BACKPROP_STEP, WEIGHT_GRADIENT, MNIST_PATHS)

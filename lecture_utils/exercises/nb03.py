@@ -1,0 +1,247 @@
+"""Exercises of notebook 03 (gradient descent, momentum and Newton on Tiny Example II).
+
+Slide "Gradient descent": the loop θ_{k+1} = θ_k − η g_k; slide "Momentum method (Polyak,
+1964)": m_{k+1} = α m_k − η g_k, θ_{k+1} = θ_k + m_{k+1}; slide "Newton's method, too
+complex": the step θ − H⁻¹ g and its saddle-free repair −|H|⁻¹ g (Dauphin et al., 2014); and
+momentum's largest stable step size near the minimum, a value read off the Hessian.
+Every coding check runs the student's function on random quadratics of its own making and on
+Tiny Example II, against ``lecture_utils.optimizers`` and torch (``torch.optim.SGD``,
+``torch.linalg``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from lecture_utils import optimizers as opt
+from lecture_utils.exercises.core import Case, Exercise, Mutant, register
+from lecture_utils.tiny import TINY_II
+from lecture_utils.trajectories import Quadratic
+
+Grad = Callable[[np.ndarray], np.ndarray]
+
+
+# --------------------------------------------------------------------------- inputs
+def _random_quadratic(rng: np.random.Generator, n: int, lam: tuple[float, float] = (0.1, 5.0),
+                      indefinite: bool = False) -> Quadratic:
+    """½ (w − c)ᵀ H (w − c) with eigenvalues of H drawn in ``lam`` (one negated if indefinite)."""
+    Q, _ = np.linalg.qr(rng.normal(size=(n, n)))
+    eig = rng.uniform(*lam, size=n)
+    if indefinite:
+        eig[0] = -eig[0]
+    return Quadratic((Q * eig) @ Q.T, rng.normal(size=n))
+
+
+def _descent_cases(rng: np.random.Generator) -> list[Case]:
+    """(grad, θ0, η, steps): random quadratics (2-D and 5-D), Tiny Example II, zero steps."""
+    q2, q5 = _random_quadratic(rng, 2), _random_quadratic(rng, 5)
+    return [
+        Case("a random 2-D quadratic, η = 0.2, 8 steps", (q2.grad, rng.normal(size=2), 0.2, 8)),
+        Case("a random 5-D quadratic, η = 0.3, 20 steps", (q5.grad, rng.normal(size=5), 0.3, 20)),
+        Case("Tiny Example II from (0.5, 1.5), η = 0.25, 10 steps",
+             (TINY_II.grad, np.array([0.5, 1.5]), 0.25, 10)),
+        Case("zero steps", (q2.grad, rng.normal(size=2), 0.2, 0)),
+    ]
+
+
+def _momentum_cases(rng: np.random.Generator) -> list[Case]:
+    """(grad, θ0, η, α, steps): quadratics with α = 0.9, 0.5 and 0 (gradient descent)."""
+    q2, q4 = _random_quadratic(rng, 2), _random_quadratic(rng, 4)
+    return [
+        Case("a random 2-D quadratic, η = 0.1, α = 0.9, 10 steps",
+             (q2.grad, rng.normal(size=2), 0.1, 0.9, 10)),
+        Case("a random 4-D quadratic, η = 0.2, α = 0.5, 15 steps",
+             (q4.grad, rng.normal(size=4), 0.2, 0.5, 15)),
+        Case("Tiny Example II from (0.5, 1.5), η = 0.05, α = 0.8, 12 steps",
+             (TINY_II.grad, np.array([0.5, 1.5]), 0.05, 0.8, 12)),
+        Case("α = 0 (gradient descent), 5 steps", (q2.grad, rng.normal(size=2), 0.2, 0.0, 5)),
+    ]
+
+
+def _newton_cases(rng: np.random.Generator) -> list[Case]:
+    """(θ, g, H): a point, its gradient and Hessian on random quadratics and Tiny Example II."""
+    cases = []
+    for label, n, indefinite in (("a random 3-D quadratic (H positive definite)", 3, False),
+                                 ("a random 2-D quadratic with a saddle (H indefinite)", 2, True),
+                                 ("a random 6-D quadratic", 6, False)):
+        q = _random_quadratic(rng, n, indefinite=indefinite)
+        theta = rng.normal(size=n)
+        cases.append(Case(label, (theta, q.grad(theta), q.hessian(theta))))
+    theta = np.array([0.3, -0.4])
+    cases.append(Case("Tiny Example II at (0.3, -0.4)",
+                      (theta, TINY_II.grad(theta), TINY_II.hessian(theta))))
+    return cases
+
+
+def _saddle_free_cases(rng: np.random.Generator) -> list[Case]:
+    """(g, H): Tiny Example II at an indefinite point, random indefinite and definite H."""
+    theta = np.array([0.3, -0.4])
+    cases = [Case("Tiny Example II at (0.3, -0.4)", (TINY_II.grad(theta), TINY_II.hessian(theta)))]
+    for label, n, indefinite in (("a random 3-D saddle (H indefinite)", 3, True),
+                                 ("a random 4-D minimum (H positive definite)", 4, False)):
+        q = _random_quadratic(rng, n, indefinite=indefinite)
+        theta = rng.normal(size=n)
+        cases.append(Case(label, (q.grad(theta), q.hessian(theta))))
+    return cases
+
+
+# --------------------------------------------------------------------------- references
+def _iterates(method: opt.Optimizer, grad: Grad, theta0: np.ndarray, steps: int) -> np.ndarray:
+    """θ_0 … θ_steps of ``method`` (an optimiser of ``lecture_utils.optimizers``), (steps+1, n)."""
+    theta = np.array(theta0, dtype=float)
+    points = [theta.copy()]
+    for _ in range(steps):
+        method.step([theta], [grad(theta)])
+        points.append(theta.copy())
+    return np.array(points)
+
+
+def gradient_descent(grad: Grad, theta0: np.ndarray, eta: float, steps: int) -> np.ndarray:
+    """θ_0 … θ_steps of θ_{k+1} = θ_k − η g(θ_k) (slide "Gradient descent"), shape (steps+1, n)."""
+    return _iterates(opt.GradientDescent(eta), grad, theta0, steps)
+
+
+def momentum_method(grad: Grad, theta0: np.ndarray, eta: float, alpha: float,
+                    steps: int) -> np.ndarray:
+    """θ_0 … θ_steps of m_{k+1} = α m_k − η g_k, θ_{k+1} = θ_k + m_{k+1}, m_0 = 0.
+
+    Slide "Momentum method (Polyak, 1964)"; shape (steps+1, n).
+    """
+    return _iterates(opt.Momentum(eta, alpha), grad, theta0, steps)
+
+
+def newton_step(theta: np.ndarray, g: np.ndarray, H: np.ndarray) -> np.ndarray:
+    """θ − H⁻¹ g (slide "Newton's method, too complex"), by a linear solve."""
+    theta = np.array(theta, dtype=float)
+    opt.Newton().step([theta], [g], H)
+    return theta
+
+
+def saddle_free_step(g: np.ndarray, H: np.ndarray) -> np.ndarray:
+    """The saddle-free Newton step −|H|⁻¹ g, |H| = V |Λ| Vᵀ (Dauphin et al., 2014)."""
+    step = np.zeros(len(g))
+    opt.SaddleFreeNewton(damping=0.0).step([step], [g], H)
+    return step
+
+
+def _lambda_at_minimum() -> np.ndarray:
+    """Eigenvalues (ascending) of Tiny Example II's Hessian at its minimum (0.16 and 5.84)."""
+    return np.linalg.eigvalsh(TINY_II.hessian(TINY_II.minima[0]))
+
+
+def momentum_stable_eta() -> float:
+    """The largest η for which momentum with α = 0.5 converges near θ*: 2(1 + α)/λ_max."""
+    return float(2 * (1 + 0.5) / _lambda_at_minimum()[-1])
+
+
+# --------------------------------------------------------------------------- torch oracles
+def _torch_sgd(grad: Grad, theta0: np.ndarray, eta: float, steps: int,
+               alpha: float = 0.0) -> np.ndarray:
+    """The same iterates from ``torch.optim.SGD(lr=η, momentum=α)``, fed the gradient g(θ)."""
+    import torch
+
+    theta = torch.tensor(np.array(theta0, dtype=float))
+    sgd = torch.optim.SGD([theta], lr=eta, momentum=alpha)
+    points = [theta.detach().numpy().copy()]
+    for _ in range(steps):
+        theta.grad = torch.from_numpy(np.asarray(grad(theta.detach().numpy()), dtype=float))
+        sgd.step()
+        points.append(theta.detach().numpy().copy())
+    return np.array(points)
+
+
+def _torch_momentum(grad: Grad, theta0: np.ndarray, eta: float, alpha: float,
+                    steps: int) -> np.ndarray:
+    return _torch_sgd(grad, theta0, eta, steps, alpha)
+
+
+def _torch_newton(theta: np.ndarray, g: np.ndarray, H: np.ndarray) -> np.ndarray:
+    import torch
+
+    return (torch.from_numpy(theta) - torch.linalg.solve(torch.from_numpy(H),
+                                                         torch.from_numpy(g))).numpy()
+
+
+def _torch_saddle_free(g: np.ndarray, H: np.ndarray) -> np.ndarray:
+    import torch
+
+    lam, V = torch.linalg.eigh(torch.from_numpy(H))
+    return (-(V / lam.abs()) @ V.T @ torch.from_numpy(g)).numpy()
+
+
+# --------------------------------------------------------------------------- the exercises
+SLIDE_GD = "Gradient descent"
+SLIDE_MOMENTUM = "Momentum method (Polyak, 1964)"
+SLIDE_NEWTON = "Newton's method, too complex"
+
+GRADIENT_DESCENT = Exercise(
+    name="gradient_descent",
+    reference=gradient_descent,
+    cases=_descent_cases,
+    oracle=_torch_sgd,
+    rtol=1e-10,
+    atol=1e-12,
+    mutants=(Mutant("theta - eta * grad(theta)", "theta + eta * grad(theta)", "relative error"),
+             Mutant("theta - eta * grad(theta)", "theta - grad(theta)", "relative error"),
+             Mutant("range(steps)", "range(steps - 1)", "wrong shape")),
+    hints={"shape": "return θ_0, θ_1, …, θ_steps: steps + 1 rows, the start first"},
+    slide=SLIDE_GD,
+)
+
+MOMENTUM_METHOD = Exercise(
+    name="momentum_method",
+    reference=momentum_method,
+    cases=_momentum_cases,
+    oracle=_torch_momentum,
+    rtol=1e-10,
+    atol=1e-12,
+    mutants=(Mutant("m = alpha * m - eta * grad(theta)", "m = alpha * m + eta * grad(theta)",
+                    "relative error"),
+             Mutant("m = alpha * m - eta * grad(theta)", "m = m - eta * grad(theta)",
+                    "relative error"),
+             Mutant("theta = theta + m", "theta = theta - eta * grad(theta)", "relative error"),
+             Mutant("m = alpha * m - eta * grad(theta)", "m = alpha * m - grad(theta)",
+                    "relative error")),
+    hints={"shape": "return θ_0, θ_1, …, θ_steps: steps + 1 rows, the start first"},
+    slide=SLIDE_MOMENTUM,
+)
+
+NEWTON_STEP = Exercise(
+    name="newton_step",
+    reference=newton_step,
+    cases=_newton_cases,
+    oracle=_torch_newton,
+    rtol=1e-9,
+    atol=1e-12,
+    mutants=(Mutant("theta - np.linalg.solve(H, g)", "theta + np.linalg.solve(H, g)",
+                    "relative error"),
+             Mutant("np.linalg.solve(H, g)", "H @ g", "relative error"),
+             Mutant("np.linalg.solve(H, g)", "g / np.diag(H)", "relative error")),
+    slide=SLIDE_NEWTON,
+)
+
+SADDLE_FREE_STEP = Exercise(
+    name="saddle_free_step",
+    reference=saddle_free_step,
+    cases=_saddle_free_cases,
+    oracle=_torch_saddle_free,
+    rtol=1e-9,
+    atol=1e-12,
+    mutants=(Mutant("np.abs(lam)", "lam", "relative error"),       # plain Newton's step
+             Mutant("return -", "return ", "wrong sign"),
+             Mutant("@ V.T @ g", "@ V @ g", "relative error")),     # a transposed matrix
+    hints={"sign": "the step goes downhill: it points against the gradient"},
+    slide=SLIDE_NEWTON,
+)
+
+MOMENTUM_STABLE_ETA = Exercise(
+    name="momentum_stable_eta",
+    reference=momentum_stable_eta,
+    mutants=(Mutant("2 * (1 + alpha)", "2", "relative error"),    # gradient descent's limit
+             Mutant("2 * (1 + alpha)", "2 * (1 - alpha)", "factor")),
+    slide=SLIDE_MOMENTUM,
+)
+
+register(GRADIENT_DESCENT, MOMENTUM_METHOD, NEWTON_STEP, SADDLE_FREE_STEP, MOMENTUM_STABLE_ETA)

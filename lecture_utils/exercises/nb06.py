@@ -1,0 +1,237 @@
+"""Exercises of notebook 06 (critical points and saddles).
+
+Slide "Definitions": the inertia of a Hessian (how many eigenvalues are negative, zero,
+positive), which decides minimum / maximum / saddle / degenerate; the Hessian by centred
+differences of the gradient. Slide "Theory: Local minima not an issue": noisy gradient
+descent θ ← θ − η (g + σ ε) escaping a saddle. Three value exercises (functions of no
+arguments): the Hessian of Tiny Example II at its minimum, how long gradient descent stalls
+next to the saddle, and the index of the all-zero initialisation of a 16-12-10 network.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lecture_utils import hessian
+from lecture_utils.exercises.core import Case, Exercise, Mutant, register
+from lecture_utils.gradcheck import numerical_gradient
+from lecture_utils.optimizers import GradientDescent
+from lecture_utils.tiny import TINY_II, TinyExampleII
+from lecture_utils.trajectories import run_trajectory
+
+
+# --------------------------------------------------------------------------- inputs
+def _rotated(eigenvalues: list[float], rng: np.random.Generator) -> np.ndarray:
+    """Q diag(λ) Qᵀ with a random orthogonal Q: a full symmetric matrix with these eigenvalues."""
+    q, _ = np.linalg.qr(rng.normal(size=(len(eigenvalues), len(eigenvalues))))
+    h = q @ np.diag(eigenvalues) @ q.T
+    return 0.5 * (h + h.T)
+
+
+def _symmetric_cases(rng: np.random.Generator) -> list[Case]:
+    """Random symmetric matrices of every kind, and eigenvalues a hair from zero."""
+    return [
+        Case("a saddle, 4 x 4, eigenvalues -2, -0.5, 1, 3",
+             (_rotated([-2.0, -0.5, 1.0, 3.0], rng), 1e-8)),
+        Case("a random symmetric 6 x 6", (hessian.sample_goe(6, 1, rng)[0], 1e-8)),
+        Case("positive definite 3 x 3", (_rotated([0.1, 1.0, 7.0], rng), 1e-8)),
+        Case("negative definite 2 x 2", (_rotated([-4.0, -0.3], rng), 1e-8)),
+        Case("eigenvalues -3, -1e-9, 2e-9, 4 with tol 1e-8",
+             (_rotated([-3.0, -1e-9, 2e-9, 4.0], rng), 1e-8)),
+        Case("eigenvalues 2, 1e-12 (a degenerate minimum?)", (np.diag([2.0, 1e-12]), 1e-10)),
+        Case("Tiny Example II's minimum with tol 0.5", (TINY_II.hessian(TINY_II.minima[0]), 0.5)),
+        Case("the zero matrix", (np.zeros((3, 3)), 1e-8)),
+    ]
+
+
+_OTHER_TINY = TinyExampleII(x=1.0, y=-1.0, decay=0.1)  # a saddle at 0, minima on w1 = -w2
+
+
+def _noisy_cases(rng: np.random.Generator) -> list[Case]:
+    """Starts on the saddle, on its stable line and elsewhere; with and without noise."""
+    return [
+        Case("Tiny Example II from (0.37, -0.41), eta 0.1, sigma 0.1, 6 steps, seed 7",
+             (TINY_II, np.array([0.37, -0.41]), 0.1, 0.1, 6, 7)),
+        Case("the same for 25 steps", (TINY_II, np.array([0.37, -0.41]), 0.1, 0.1, 25, 7)),
+        Case("from the saddle (0, 0) without noise", (TINY_II, np.zeros(2), 0.1, 0.0, 30, 0)),
+        Case("from the saddle (0, 0) with noise sigma 0.05",
+             (TINY_II, np.zeros(2), 0.1, 0.05, 60, 3)),
+        Case("on the stable line w1 = -w2 without noise",
+             (TINY_II, np.array([0.8, -0.8]), 0.05, 0.0, 40, 1)),
+        Case("another cost (y = -1, decay 0.1) from a random start",
+             (_OTHER_TINY, rng.uniform(-1, 1, size=2), 0.1, 0.02, 40, 11)),
+    ]
+
+
+def _net_cost(rng: np.random.Generator) -> hessian.NetworkCost:
+    """A 3-4-2 tanh network on 6 random points, weight decay 0.01 (26 parameters)."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(int(rng.integers(1 << 31)))
+    net = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2)).double()
+    return hessian.NetworkCost(net, rng.normal(size=(6, 3)), rng.integers(0, 2, 6),
+                               weight_decay=0.01)
+
+
+def _hessian_cases(rng: np.random.Generator) -> list[Case]:
+    """Tiny Example II at its critical points and elsewhere; a small network at its start."""
+    net = _net_cost(rng)
+    return [
+        Case("Tiny Example II at (1.3137, 0.4291)", (TINY_II, np.array([1.3137, 0.4291]))),
+        Case("Tiny Example II at the saddle (0, 0)", (TINY_II, np.zeros(2))),
+        Case("Tiny Example II at a minimum", (TINY_II, TINY_II.minima[1].copy())),
+        Case("a 3-4-2 tanh network (26 parameters) at its initial weights",
+             (net, net.theta0.copy())),
+    ]
+
+
+# --------------------------------------------------------------------------- torch oracles
+def _torch_inertia(h: np.ndarray, tol: float) -> np.ndarray:
+    import torch
+
+    lam = torch.linalg.eigvalsh(torch.from_numpy(np.asarray(h, dtype=np.float64)))
+    return np.array([int((lam < -tol).sum()), int((lam.abs() <= tol).sum()),
+                     int((lam > tol).sum())])
+
+
+def _torch_hessian(cost: hessian.NetworkCost | TinyExampleII, theta: np.ndarray) -> np.ndarray:
+    import torch
+
+    return torch.autograd.functional.hessian(cost.torch_value, torch.from_numpy(theta)).numpy()
+
+
+def _torch_noisy_gd(cost: TinyExampleII, theta0: np.ndarray, eta: float, sigma: float,
+                    steps: int, seed: int) -> np.ndarray:
+    """The same iteration with torch.optim.SGD on autograd gradients plus the same ε_k."""
+    import torch
+
+    rng = np.random.default_rng(seed)
+    theta = torch.tensor(theta0, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([theta], lr=eta)
+    path = [theta.detach().clone()]
+    for _ in range(steps):
+        opt.zero_grad()
+        cost.torch_value(theta).backward()
+        eps = rng.standard_normal(theta.numel())
+        if sigma > 0:
+            theta.grad += sigma * torch.from_numpy(eps)
+        opt.step()
+        path.append(theta.detach().clone())
+    return torch.stack(path).numpy()
+
+
+# --------------------------------------------------------------------------- references
+def hessian_fd(cost: hessian.GradientAndHessian, theta: np.ndarray, h: float = 1e-5
+               ) -> np.ndarray:
+    """H_ij ≈ (g_i(θ + h e_j) − g_i(θ − h e_j)) / (2h), symmetrised: centred differences of
+    the gradient (``gradcheck.numerical_gradient`` of each component g_i)."""
+    theta = np.asarray(theta, dtype=float)
+    rows = [numerical_gradient(lambda w, i=i: cost.grad(w)[i], theta, eps=h)
+            for i in range(theta.size)]
+    H = np.array(rows)
+    return 0.5 * (H + H.T)
+
+
+def noisy_gradient_descent(cost: hessian.GradientAndHessian, theta0: np.ndarray, eta: float,
+                           sigma: float, steps: int, seed: int) -> np.ndarray:
+    """θ_{k+1} = θ_k − η (g(θ_k) + σ ε_k), ε_k = ``rng.standard_normal(n)`` with
+    ``rng = numpy.random.default_rng(seed)``: the iterates θ_0 … θ_steps, shape (steps + 1, n)
+    (slide "Theory: Local minima not an issue": a noisy gradient helps escape saddles)."""
+    return run_trajectory(cost, GradientDescent(lr=eta), theta0, steps, noise_sigma=sigma,
+                          seed=seed).points
+
+
+def hessian_at_minimum() -> np.ndarray:
+    """The Hessian of C = (w1 w2 − 1.5)² + 0.04 (w1² + w2²) at w1 = w2 = a = √1.46, by hand:
+    ∂²C/∂w1² = 2 w2² + 0.08, ∂²C/∂w1∂w2 = 2 (2 w1 w2 − 1.5) (slide "Definitions")."""
+    a2 = 1.46
+    return np.array([[2 * a2 + 0.08, 2 * (2 * a2 - 1.5)], [2 * (2 * a2 - 1.5), 2 * a2 + 0.08]])
+
+
+def stall_steps() -> float:
+    """k* with |u_0| (1 − ηλ)^k* = 0.1 for u_0 = 10⁻⁶/√2, η = 0.1, λ = −2.92: the first step
+    with |u_k| > 0.1 is ⌈k*⌉."""
+    return float(np.log(0.1 / (1e-6 / np.sqrt(2))) / np.log(1 + 0.1 * 2.92))
+
+
+def index_at_zero() -> float:
+    """The index at θ = 0 of a 16-12-10 tanh network on 10 balanced classes: each of the 12
+    hidden units gives 10 − 1 = 9 negative eigenvalues, out of 16·12 + 12 + 12·10 + 10."""
+    return 12 * 9 / (16 * 12 + 12 + 12 * 10 + 10)
+
+
+INERTIA = Exercise(
+    name="inertia",
+    reference=hessian.inertia,
+    cases=_symmetric_cases,
+    oracle=_torch_inertia,
+    rtol=0.0,
+    atol=0.0,
+    mutants=(Mutant("lam < -tol", "lam < 0", "relative error"),  # -1e-9 counted as negative
+             Mutant("np.abs(lam) <= tol", "lam == 0", "relative error")),  # no tolerance
+    hints={"shape": "return the three counts (negative, zero, positive) as one array"},
+    slide="Definitions",
+)
+
+HESSIAN_FD = Exercise(
+    name="hessian_fd",
+    reference=hessian_fd,
+    cases=_hessian_cases,
+    oracle=_torch_hessian,
+    rtol=1e-7,  # centred differences are good to ~1e-10 here; a forward one to ~1e-5
+    atol=1e-7,
+    mutants=(Mutant("/ (2 * h)", "/ h", "factor of 2"),
+             Mutant("grad(theta + e) - cost.grad(theta - e)",
+                    "grad(theta - e) - cost.grad(theta + e)", "wrong sign"),
+             Mutant("(cost.grad(theta + e) - cost.grad(theta - e)) / (2 * h)",
+                    "(cost.grad(theta + e) - cost.grad(theta)) / h",  # a forward difference
+                    "relative error")),
+    hints={"factor": "the centred difference spans 2h",
+           "sign": "g(θ + h e_j) comes first"},
+    slide="Definitions",
+)
+
+NOISY_GRADIENT_DESCENT = Exercise(
+    name="noisy_gradient_descent",
+    reference=noisy_gradient_descent,
+    cases=_noisy_cases,
+    oracle=_torch_noisy_gd,
+    rtol=1e-7,
+    atol=1e-9,
+    mutants=(Mutant("theta - eta * (cost.grad(theta) + sigma * eps)",
+                    "theta - eta * cost.grad(theta) + sigma * eps",  # noise not scaled by η
+                    "relative error"),
+             Mutant("theta - eta * (", "theta + eta * (", "relative error")),  # ascent
+    hints={"shape": "return every iterate, θ_0 included: shape (steps + 1, n)"},
+    slide="Theory: Local minima not an issue",
+)
+
+HESSIAN_AT_MINIMUM = Exercise(
+    name="hessian_at_minimum",
+    reference=hessian_at_minimum,
+    oracle=lambda: TINY_II.hessian(TINY_II.minima[0]),
+    rtol=1e-9,
+    mutants=(Mutant("2 * (2 * a**2 - 1.5)", "2 * (a**2 - 1.5)", "relative error"),),
+    slide="Definitions",
+)
+
+STALL_STEPS = Exercise(
+    name="stall_steps",
+    reference=stall_steps,
+    rtol=0.0,
+    atol=0.0,
+    mutants=(Mutant("np.log(1 + 0.1 * 2.92)", "np.log(1 + 2.92)", "relative error"),),  # no η
+    slide="Theory: Local minima not an issue",
+)
+
+INDEX_AT_ZERO = Exercise(
+    name="index_at_zero",
+    reference=index_at_zero,
+    rtol=1e-9,
+    mutants=(Mutant("12 * 9 /", "12 * 10 /", "relative error"),),  # all 10 classes
+    slide="Theory: Local minima not an issue",
+)
+
+register(INERTIA, HESSIAN_FD, NOISY_GRADIENT_DESCENT, HESSIAN_AT_MINIMUM, STALL_STEPS,
+         INDEX_AT_ZERO)
