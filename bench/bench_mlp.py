@@ -33,6 +33,7 @@ from threadpoolctl import threadpool_info
 from lecture_utils.data import load_mnist
 from lecture_utils.mlp import MLP
 from lecture_utils.optimizers import GradientDescent
+from lecture_utils.training import batch_buffers, gather
 
 BATCH = 100
 TARGET_SHARE, TARGET_RATIO = 0.75, 2.0
@@ -87,17 +88,11 @@ def numpy_epoch(model: MLP, opt: GradientDescent, x: np.ndarray, y: np.ndarray,
 
     Each batch is gathered into the same two arrays (``np.take(..., out=)``, as torch's
     ``index_select(..., out=)`` below, and as ``training.train`` does), so both sides time
-    training, not allocation. ``mode="clip"``: the indices are a permutation, always in range,
-    and numpy copies the whole gather once more when ``out=`` meets the default ``"raise"``.
+    training, not allocation (``training.gather``).
     """
-    xb, yb = np.empty((BATCH, x.shape[1]), dtype=x.dtype), np.empty(BATCH, dtype=y.dtype)
+    buffers = batch_buffers(x, y, BATCH)
     for i in range(0, len(order), BATCH):
-        idx = order[i:i + BATCH]
-        if len(idx) < BATCH:
-            xb, yb = xb[:len(idx)], yb[:len(idx)]
-        np.take(x, idx, axis=0, out=xb, mode="clip")
-        np.take(y, idx, out=yb, mode="clip")
-        loss, grads = model.loss_and_grads(xb, yb)
+        loss, grads = model.loss_and_grads(*gather(x, y, order[i:i + BATCH], buffers))
         opt.step(model.params, grads)
     return loss
 

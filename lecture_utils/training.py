@@ -263,6 +263,24 @@ def run_epochs(model: Any, update: Callable[[np.ndarray], float], n: int, *,
     return history
 
 
+
+def batch_buffers(x: np.ndarray, y: np.ndarray, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two arrays that every mini-batch of ``x`` and ``y`` is copied into (see :func:`gather`)."""
+    return np.empty((batch_size, *x.shape[1:]), x.dtype), np.empty(batch_size, y.dtype)
+
+
+def gather(x: np.ndarray, y: np.ndarray, index: np.ndarray,
+           buffers: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """``x[index], y[index]`` copied into ``buffers`` (no allocation per step).
+
+    ``mode="clip"``: the indices are a permutation of ``range(n)``, always in range, and numpy
+    buffers the whole gather once more when ``out=`` meets the default ``mode="raise"``.
+    """
+    bx, by = buffers[0][:len(index)], buffers[1][:len(index)]
+    np.take(x, index, axis=0, out=bx, mode="clip")
+    np.take(y, index, out=by, mode="clip")
+    return bx, by
+
 def train(model: MLP, optimizer: Optimizer, x: ArrayLike, y: ArrayLike, *, epochs: int = 1,
           batch_size: int = 100, seed: int = 0, schedule: Callable[[int], float] | None = None,
           x_val: ArrayLike | None = None, y_val: ArrayLike | None = None,
@@ -282,16 +300,10 @@ def train(model: MLP, optimizer: Optimizer, x: ArrayLike, y: ArrayLike, *, epoch
         raise ValueError(f"y must hold one integer label per row of x, shape ({len(x)},), "
                          f"got shape {y.shape} and dtype {y.dtype}")
 
-    # every batch x[index], y[index] is copied into these two arrays (no allocation per step);
-    # mode="clip" because the indices are a permutation of range(n), and numpy buffers the
-    # whole gather once more when out= meets the default mode="raise"
-    xb, yb = np.empty((batch_size, *x.shape[1:]), x.dtype), np.empty(batch_size, y.dtype)
+    buffers = batch_buffers(x, y, batch_size)
 
     def update(index: np.ndarray) -> float:
-        bx, by = xb[:len(index)], yb[:len(index)]
-        np.take(x, index, axis=0, out=bx, mode="clip")
-        np.take(y, index, out=by, mode="clip")
-        loss, grads = model.loss_and_grads(bx, by)
+        loss, grads = model.loss_and_grads(*gather(x, y, index, buffers))
         optimizer.step(model.params, grads)
         return loss
 

@@ -1,7 +1,7 @@
 """A student does an exercise in JupyterLab: the page shows each verdict of the check.
 
-The student edition of the exercise fixture (notebook 01's exercises) is opened in a real
-JupyterLab in headless Chromium and run: the check says "not attempted yet". Then a wrong
+The student edition of notebook 01 is opened in a real JupyterLab in headless Chromium and run:
+the softmax exercise's check says "not attempted yet". Then a wrong
 answer (softmax without the max-subtraction) is typed over the stub with the keyboard and
 run with Shift+Enter: "not yet" with the overflow hint; then a correct one: "correct".
 
@@ -19,13 +19,22 @@ import jupyterlab_driver as driver
 import nbformat
 import pytest
 
-from lecture_utils.editions import student_notebook
-
 pytestmark = pytest.mark.browser
 
-FIXTURE = Path(__file__).resolve().parent / "fixtures" / "exercise_fixture.ipynb"
-NOTEBOOK = "exercise.ipynb"
-EXERCISE, CHECK = 3, 4  # cell indices of the softmax exercise and its check in the fixture
+STUDENT = Path(__file__).resolve().parent.parent / "notebooks" / "student"
+NOTEBOOK = "01_likelihood_criterion.ipynb"
+CHECK_SOURCE = 'softmax = check("softmax", softmax)'
+
+
+def _cell_indices() -> tuple[int, int]:
+    """Indices of the softmax exercise cell and of its check cell (the next one)."""
+    cells = nbformat.read(STUDENT / NOTEBOOK, as_version=4).cells
+    check = next(i for i, c in enumerate(cells) if c.source.strip() == CHECK_SOURCE)
+    assert "def softmax(" in cells[check - 1].source
+    return check - 1, check
+
+
+EXERCISE, CHECK = _cell_indices()
 WRONG = "return np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)"
 RIGHT = ("return np.exp(z - z.max(axis=-1, keepdims=True)) / "
          "np.exp(z - z.max(axis=-1, keepdims=True)).sum(axis=-1, keepdims=True)")
@@ -36,16 +45,14 @@ _JS_OUTPUT = """(i) => [...window.__nb.content.node.querySelectorAll('.jp-Cell')
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """The student fixture open in JupyterLab, all cells run once."""
+    """Notebook 01's student edition open in JupyterLab, all cells run once."""
     reason = driver.chromium_missing_reason()
     if reason:
         driver.skip_or_fail_in_ci(reason)
     from playwright.sync_api import sync_playwright
 
     root, state = tmp_path_factory.mktemp("lab-root"), tmp_path_factory.mktemp("lab-state")
-    source = state / NOTEBOOK
-    nbformat.write(student_notebook(nbformat.read(FIXTURE, as_version=4)), source)
-    driver.copy_for_browser(source, root / NOTEBOOK)
+    driver.copy_for_browser(STUDENT / NOTEBOOK, root / NOTEBOOK)
     with driver.running_lab(root, state) as lab, sync_playwright() as playwright:
         browser = driver.launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})

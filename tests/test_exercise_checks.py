@@ -154,7 +154,8 @@ def test_no_verdict_shows_the_expected_value(cell: ExerciseCell) -> None:
     texts = [cell.run(), cell.run(clear_solutions(cell.solution, "code")[0])]
     texts += [cell.run(cell.solution.replace(m.old, m.new)) for m in get(cell.name).mutants]
     leaks = get(cell.name).leak_strings()
-    assert leaks, "the leak test needs texts of the expected value"
+    # only an exercise checked by properties (verify: a sampler) has no value to give away
+    assert leaks or get(cell.name).verify is not None, "the leak test needs the value's texts"
     for text in texts:
         assert not [s for s in leaks if s in text], text
 
@@ -166,7 +167,10 @@ def test_reveal_shows_the_expected_value(name: str, capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     np.testing.assert_allclose(np.asarray(value, dtype=float),
                                np.asarray(get(name).expected(), dtype=float))
-    assert any(s in out for s in get(name).leak_strings()), out
+    if get(name).verify is not None:  # a sampler: any correct one gives other batches
+        assert get(name).leak_strings() == set()
+    else:
+        assert any(s in out for s in get(name).leak_strings()), out
 
 
 # --------------------------------------------------------------------------- the check itself

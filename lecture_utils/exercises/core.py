@@ -106,12 +106,18 @@ class Exercise:
 
         A number at 4 and 6 significant digits (and 4 decimals); an array as numpy prints it
         after ``setup`` and each entry at 6 digits (4 digits of one entry among many printed
-        numbers would match by chance). Short round numbers (0, 1, 0.5) are skipped.
+        numbers would match by chance). Short round numbers (0, 1, 0.5) are skipped. An
+        exercise checked by ``verify`` has no one right answer, so none.
         """
+        if self.verify is not None:  # no one right answer (a sampler): nothing to give away
+            return set()
         value = np.asarray(_as_numpy(self.expected()), dtype=float)
         # arrays: also 6 decimals, as reveal prints them (entries below 0.1 differ from .6g)
         formats = ("{:.4g}", "{:.6g}", "{:.4f}") if value.size == 1 else ("{:.6g}", "{:.6f}")
-        texts = {text for x in value.ravel()[:50] for f in formats
+        # one whole-number entry of an array (an index, a count) matches printed numbers by chance
+        entries = value.ravel()[:50] if value.size == 1 else [
+            x for x in value.ravel()[:50] if not float(x).is_integer()]
+        texts = {text for x in entries for f in formats
                  if len((text := f.format(x)).lstrip("-").replace(".", "").lstrip("0")) >= 3}
         if value.ndim:
             with np.printoptions(precision=4, suppress=True):
