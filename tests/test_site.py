@@ -161,6 +161,8 @@ def target_exists(url: str, cache: dict[str, str | None]) -> bool:
 
 def check_page(browser: Any, base: str, path: str, name: str) -> PageCheck:
     """Open ``base + path`` in a fresh page: console, requests, links, images, math."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     check, cache = PageCheck(name), {}
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     origin = urlsplit(base).netloc
@@ -180,10 +182,17 @@ def check_page(browser: Any, base: str, path: str, name: str) -> PageCheck:
             check.problems.append(f"failed request: {r.url} ({r.failure})"))
     page.on("response", lambda r: r.status >= 400 and check.problems.append(
         f"HTTP {r.status}: {r.url}"))
+    pending: set[str] = set()  # requests started and neither finished nor failed
+    page.on("request", lambda r: pending.add(r.url))
+    page.on("requestfinished", lambda r: pending.discard(r.url))
+    page.on("requestfailed", lambda r: pending.discard(r.url))
     try:
         page.goto(base + path, wait_until="load")
         check.facts = page.evaluate(PAGE_FACTS_JS)
-        page.wait_for_load_state("networkidle")
+        try:
+            page.wait_for_load_state("networkidle", timeout=90_000)
+        except PlaywrightTimeoutError:  # on a loaded machine idle may come late: what is open?
+            check.problems.extend(f"request never finished: {url}" for url in sorted(pending))
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
     finally:
