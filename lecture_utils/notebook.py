@@ -1,4 +1,4 @@
-"""What the first cell of every notebook calls: seeds, plot style, check cells."""
+"""What every notebook calls: ``setup`` (seeds, plot style) and ``show`` (figures with alt text)."""
 
 from __future__ import annotations
 
@@ -24,35 +24,6 @@ def setup(seed: int = 0) -> np.random.Generator:
     np.set_printoptions(precision=4, suppress=True)
     plots.use_style()
     return np.random.default_rng(seed)
-
-
-def check(name: str, expected: float | np.ndarray, value: object, rtol: float = 1e-6,
-          atol: float = 1e-12) -> bool:
-    """Print ``name: expected ... / your value ...`` and whether they agree (numerical checks).
-
-    ``value`` may still be an exercise's ``...`` placeholder: then it says "not filled in yet"
-    without the expected value, and returns False. Coding exercises use
-    :func:`lecture_utils.exercises.check`, which never shows the expected value.
-    """
-    if value is Ellipsis or value is None:
-        print(f"{name}: not filled in yet (replace the ... in the exercise cell)")
-        return False
-    expected_arr = np.asarray(expected, dtype=float)
-    value_arr = np.asarray(value, dtype=float)
-    if expected_arr.shape != value_arr.shape:
-        print(f"{name}: expected shape {expected_arr.shape} / your shape {value_arr.shape}"
-              " -> not yet")
-        return False
-    ok = bool(np.allclose(value_arr, expected_arr, rtol=rtol, atol=atol))
-    print(f"{name}: expected {_fmt(expected_arr)} / your value {_fmt(value_arr)} -> "
-          f"{'correct' if ok else 'not yet'}")
-    return ok
-
-
-def _fmt(a: np.ndarray) -> str:
-    if a.ndim == 0:
-        return f"{float(a):.6g}"
-    return np.array2string(a, precision=6, separator=", ")
 
 
 def show(fig: object, alt: str) -> None:

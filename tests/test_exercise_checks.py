@@ -238,10 +238,3 @@ def test_the_inputs_are_seeded_and_names_checked() -> None:
     with pytest.raises(KeyError, match="no exercise named 'nope'"):
         get("nope")
 
-
-def test_the_old_check_does_not_show_the_expected_value(
-        capsys: pytest.CaptureFixture[str]) -> None:
-    from lecture_utils.notebook import check as old_check
-
-    assert not old_check("answer", 0.123456, ...)
-    assert "0.123" not in capsys.readouterr().out

@@ -1,4 +1,4 @@
-"""The first cell of every notebook (``setup``) and the exercise check cells (``check``)."""
+"""What every notebook calls: ``setup`` (seeds, plot style) and ``show`` (figures with alt text)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from lecture_utils.notebook import check, setup
+from lecture_utils.notebook import setup
 
 # The Makefile's THREADS variable (``make test`` and ``make outputs`` run under it).
 MAKEFILE_THREADS = dict(re.findall(r"(\w+)=(\w+)", re.search(
@@ -44,23 +44,6 @@ def test_setup_leaves_threads_to_the_environment() -> None:
 
     assert threads({}) > 1
     assert threads(MAKEFILE_THREADS) == 1
-
-
-def test_check_prints_expected_and_your_value(capsys: pytest.CaptureFixture[str]) -> None:
-    assert check("slope", 2.0, 2.0 + 1e-9)
-    assert capsys.readouterr().out == "slope: expected 2 / your value 2 -> correct\n"
-    assert not check("slope", 2.0, 2.5)
-    assert "expected 2 / your value 2.5 -> not yet" in capsys.readouterr().out
-
-
-def test_check_reports_a_shape_mismatch(capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check("one-hot", np.eye(10)[9], np.zeros(11))
-    assert "expected shape (10,) / your shape (11,)" in capsys.readouterr().out
-
-
-def test_check_accepts_an_unfilled_exercise(capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check("answer", 1.0, ...)
-    assert "not filled in yet" in capsys.readouterr().out
 
 
 def test_show_stores_the_figure_with_its_alt_text(monkeypatch: pytest.MonkeyPatch) -> None:
