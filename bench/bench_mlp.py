@@ -1,17 +1,24 @@
 """Benchmark: one MNIST epoch of the numpy MLP against its matrix products and its torch twin.
 
-784-256-256-10, float32, 600 updates of 100 images (the 60,000 training images), plain SGD
-(numpy: ``lecture_utils.optimizers.GradientDescent``; torch: ``torch.optim.SGD``), identical
-initial weights and identical shuffled batches. Each round times, one after the other in this
-process: the step's own matrix products alone (forward ``h W^T`` per layer, backward
-``delta^T h`` per layer and ``delta W`` for all but the first, on same-shaped arrays, 600 times),
-the numpy epoch and the torch epoch. The best of ``--repeats`` alternating rounds is reported
-(the machine may be shared: alternating keeps the ratios fair when its load changes).
+784-256-256-10, float32, 600 updates of 100 images (the 60,000 training images), plain SGD,
+identical initial weights and identical shuffled batches. Each round times, one after the other
+in this process:
+
+- the step's own matrix products alone (forward ``h W^T`` per layer, backward ``delta^T h`` per
+  layer and ``delta W`` for all but the first, on arrays laid out like the model's, 600 times);
+- the numpy epoch: ``training.update_function``, the loop body of ``training.train``, which
+  for ``GradientDescent`` is the fused ``MLP.sgd_step``;
+- the unfused numpy epoch, printed for comparison: ``loss_and_grads`` then
+  ``GradientDescent.step``;
+- the torch epoch: the idiomatic ``zero_grad`` / ``backward`` / ``torch.optim.SGD.step`` loop.
+
+The best of ``--repeats`` alternating rounds is reported (the machine may be shared:
+alternating keeps the ratios fair when its load changes).
 
 Targets: the numpy epoch reaches >= 75 % of the throughput of its matrix products alone
 (t_products / t_epoch), and is >= 2.0x faster than torch's.
 
-Usage: python bench/bench_mlp.py [--repeats 5] [--sizes 784 256 256 10] [--lr 0.1]
+Usage: python bench/bench_mlp.py [--repeats 7] [--sizes 784 256 256 10] [--lr 0.1]
 Thread counts are whatever the environment gives (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS,
 torch's default); they are printed with the BLAS kernel (threadpoolctl) and
 OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE if set (they select an older, slower kernel; to measure
@@ -25,6 +32,7 @@ import itertools
 import os
 import sys
 import time
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -33,7 +41,7 @@ from threadpoolctl import threadpool_info
 from lecture_utils.data import load_mnist
 from lecture_utils.mlp import MLP
 from lecture_utils.optimizers import GradientDescent
-from lecture_utils.training import batch_buffers, gather
+from lecture_utils.training import batch_buffers, gather, update_function
 
 BATCH = 100
 TARGET_SHARE, TARGET_RATIO = 0.75, 2.0
@@ -57,14 +65,18 @@ def epoch_flops(sizes: list[int], n_examples: int) -> float:
 
 
 class Products:
-    """The matrix products of one training step, alone, on arrays shaped like the step's."""
+    """The matrix products of one training step, alone, on arrays laid out like the step's.
 
-    def __init__(self, sizes: list[int], rng: np.random.Generator) -> None:
+    The weights and gradients are copies of the model's (the same memory order: ``MLP`` stores
+    ``W`` column by column), the activations and deltas have the model's batch shapes.
+    """
+
+    def __init__(self, model: MLP, rng: np.random.Generator) -> None:
         f32 = np.float32
-        self.x = rng.random((BATCH, sizes[0]), dtype=f32)
-        self.w = [rng.standard_normal((m, n), dtype=f32) for n, m in itertools.pairwise(sizes)]
-        self.h = [np.empty((BATCH, m), dtype=f32) for m in sizes[1:]]
-        self.d = [rng.standard_normal((BATCH, m), dtype=f32) for m in sizes[1:]]
+        self.x = rng.random((BATCH, model.sizes[0]), dtype=f32)
+        self.w = [w.copy(order="K") for w in model.weights]
+        self.h = [np.empty((BATCH, m), dtype=f32) for m in model.sizes[1:]]
+        self.d = [rng.standard_normal((BATCH, m), dtype=f32) for m in model.sizes[1:]]
         self.g = [np.empty_like(w) for w in self.w]
 
     def step(self) -> None:
@@ -82,14 +94,16 @@ class Products:
             self.step()
 
 
-def numpy_epoch(model: MLP, opt: GradientDescent, x: np.ndarray, y: np.ndarray,
-                order: np.ndarray) -> float:
-    """One epoch of the project's numpy path; returns the last mini-batch loss.
+def numpy_epoch(update: Callable[[np.ndarray], float], order: np.ndarray) -> float:
+    """One epoch of ``update`` (``training.update_function``); returns the last batch loss."""
+    for i in range(0, len(order), BATCH):
+        loss = update(order[i:i + BATCH])
+    return loss
 
-    Each batch is gathered into the same two arrays (``np.take(..., out=)``, as torch's
-    ``index_select(..., out=)`` below, and as ``training.train`` does), so both sides time
-    training, not allocation (``training.gather``).
-    """
+
+def unfused_epoch(model: MLP, opt: GradientDescent, x: np.ndarray, y: np.ndarray,
+                  order: np.ndarray) -> float:
+    """The same epoch as ``loss_and_grads`` then ``GradientDescent.step`` (two passes over θ)."""
     buffers = batch_buffers(x, y, BATCH)
     for i in range(0, len(order), BATCH):
         loss, grads = model.loss_and_grads(*gather(x, y, order[i:i + BATCH], buffers))
@@ -117,7 +131,7 @@ def torch_epoch(net: torch.nn.Module, opt: torch.optim.Optimizer, x: torch.Tenso
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--sizes", type=int, nargs="+", default=[784, 256, 256, 10])
     parser.add_argument("--lr", type=float, default=0.1)
     args = parser.parse_args(argv)
@@ -132,37 +146,45 @@ def main(argv: list[str]) -> int:
     data = load_mnist()
     x, y = data.x_train, data.y_train
     model = MLP(args.sizes, rng=0)
-    net = model.to_torch()
-    np_opt, torch_opt = GradientDescent(args.lr), torch.optim.SGD(net.parameters(), lr=args.lr)
+    unfused, net = model.copy(), model.to_torch()
+    update = update_function(model, GradientDescent(args.lr), x, y, BATCH)
+    unfused_opt = GradientDescent(args.lr)
+    torch_opt = torch.optim.SGD(net.parameters(), lr=args.lr)
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
     rng = np.random.default_rng(0)
-    products = Products(args.sizes, rng)
+    products = Products(model, rng)
     steps = -(-len(x) // BATCH)
     flops = epoch_flops(args.sizes, len(x))
     print(f"model {args.sizes} float32, {steps} updates of {BATCH}, plain SGD "
           f"lr={args.lr}; {flops / 1e9:.1f} GFLOP of matrix products per epoch")
 
-    times: dict[str, list[float]] = {"products": [], "numpy": [], "torch": []}
+    runs: dict[str, Callable[[np.ndarray], object]] = {
+        "products alone": lambda order: products.epoch(steps),
+        "numpy epoch": lambda order: numpy_epoch(update, order),
+        "unfused numpy": lambda order: unfused_epoch(unfused, unfused_opt, x, y, order),
+        "torch epoch": lambda order: torch_epoch(net, torch_opt, xt, yt,
+                                                 torch.from_numpy(order)),
+    }
+    times: dict[str, list[float]] = {name: [] for name in runs}
     for r in range(args.repeats):
         order = rng.permutation(len(x))
-        start = time.perf_counter()
-        products.epoch(steps)
-        times["products"].append(time.perf_counter() - start)
-        start = time.perf_counter()
-        np_loss = numpy_epoch(model, np_opt, x, y, order)
-        times["numpy"].append(time.perf_counter() - start)
-        start = time.perf_counter()
-        torch_loss = torch_epoch(net, torch_opt, xt, yt, torch.from_numpy(order))
-        times["torch"].append(time.perf_counter() - start)
-        print(f"  round {r + 1}: products alone {times['products'][-1]:.3f} s, numpy epoch "
-              f"{times['numpy'][-1]:.3f} s (last loss {np_loss:.4f}), torch epoch "
-              f"{times['torch'][-1]:.3f} s (last loss {torch_loss:.4f})")
+        line = []
+        for name, run in runs.items():
+            start = time.perf_counter()
+            result = run(order)
+            times[name].append(time.perf_counter() - start)
+            loss = "" if result is None else f" (last loss {result:.4f})"
+            line.append(f"{name} {times[name][-1]:.3f} s{loss}")
+        print(f"  round {r + 1}: " + ", ".join(line))
 
-    t_gemm, t_np, t_torch = (min(times[k]) for k in ("products", "numpy", "torch"))
+    best = {name: min(t) for name, t in times.items()}
+    t_gemm, t_np, t_torch = best["products alone"], best["numpy epoch"], best["torch epoch"]
     share, ratio = t_gemm / t_np, t_torch / t_np
     print(f"best of {args.repeats}: products alone {t_gemm:.3f} s "
           f"({flops / t_gemm / 1e9:.0f} GFLOP/s), numpy epoch {t_np:.3f} s "
-          f"({flops / t_np / 1e9:.0f} GFLOP/s), torch epoch {t_torch:.3f} s")
+          f"({flops / t_np / 1e9:.0f} GFLOP/s), unfused numpy {best['unfused numpy']:.3f} s "
+          f"({t_torch / best['unfused numpy']:.2f}x faster than torch), torch epoch "
+          f"{t_torch:.3f} s")
     print(f"numpy epoch at {100 * share:.0f} % of its products' throughput "
           f"(target >= {100 * TARGET_SHARE:.0f} %); numpy {ratio:.2f}x faster than torch "
           f"(target >= {TARGET_RATIO})")

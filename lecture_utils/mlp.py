@@ -15,16 +15,31 @@ The backward pass is the recursion of slide "Backpropagation - dynamic programmi
 
 started by the fused softmax-cross-entropy gradient ``delta(L) = (softmax(z) - y) / N``.
 
-Speed: float32 by default, activations and gradients live in buffers allocated once per
-batch size, every product is one BLAS call writing into its buffer (``np.matmul(..., out=)``),
-and so are the sums over the batch (``1ᵀ delta``) and over the classes (``exp(z) 1``).
-``max(a, 0)`` takes an array of zeros rather than the scalar 0: numpy's vectorised loop for
-two same-shaped arrays is several times faster than the one for an array and a scalar.
+Speed (``bench/bench_mlp.py``): float32 by default; activations and gradients live in buffers
+allocated once per batch size; every product is one BLAS call writing into its buffer
+(``np.matmul(..., out=)``), and so are the sums over the batch (``1ᵀ delta``) and over the
+classes (``exp(z) 1``).
+
+- All parameters are views into one vector θ (``theta``), in the order ``W1, b1, W2, b2, ...``,
+  and so are the gradients.
+- ``sgd_step`` fuses a step of gradient descent: backpropagation is linear in ``delta(L)``, so
+  started from ``-eta delta(L)`` it yields ``-eta g`` at no extra cost, and the update is the
+  one pass ``θ += (-eta g)``. numpy has no fused ``θ - eta g``: an optimiser given ``g`` needs
+  two passes (``eta g``, then the subtraction). ``training.train`` takes this step for plain
+  gradient descent.
+- The hidden layers' ``W(l)`` are stored column by column (Fortran order), so ``W(l).T`` is
+  contiguous and the forward product ``H W(l).T`` is BLAS's fastest case for these shapes.
+- The logits and ``delta(L)`` are stored column by column too: the row maximum of the softmax
+  then reduces over contiguous columns. The output layer's ``W(L)`` stays row by row, which
+  makes its backward product ``delta(L) W(L)`` a plain product of those layouts (the fastest).
+- ``max(a, 0)`` takes an array of zeros rather than the scalar 0: numpy's vectorised loop for
+  two same-shaped arrays is several times faster than the one for an array and a scalar.
 """
 
 from __future__ import annotations
 
 import itertools
+import operator
 import os
 import tempfile
 from collections.abc import Sequence
@@ -33,6 +48,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
+from lecture_utils._checks import positive
 from lecture_utils.functions import cross_entropy, softmax
 from lecture_utils.initialisers import he_normal
 
@@ -58,6 +74,17 @@ def _check_sizes(sizes: Sequence[int]) -> tuple[int, ...]:
             raise ValueError(f"sizes[{i}] must be >= 1, got {n}")
         out.append(int(n))
     return tuple(out)
+
+
+def _views(flat: np.ndarray, shapes: Sequence[tuple[int, ...]], orders: Sequence[str]
+           ) -> list[np.ndarray]:
+    """Consecutive views of the vector ``flat`` with these shapes and memory orders ("C", "F")."""
+    views, start = [], 0
+    for shape, order in zip(shapes, orders, strict=True):
+        size = int(np.prod(shape))
+        views.append(flat[start:start + size].reshape(shape, order=order))
+        start += size
+    return views
 
 
 def _check_dtype(dtype: DTypeLike) -> np.dtype:
@@ -88,7 +115,9 @@ class MLP:
     ----------
     params
         ``[W1, b1, W2, b2, ...]``, ``W(l)`` of shape ``(n_l, n_{l-1})``; optimisers update them
-        in place.
+        in place. They are views into ``theta``.
+    theta
+        Every parameter in one vector θ (the θ of slide "Gradient descent"), in ``params`` order.
     names
         ``["W1", "b1", "W2", "b2", ...]``.
     grads
@@ -104,23 +133,30 @@ class MLP:
             raise ValueError(f"init must be 'he' or 'glorot', got {init!r}")
         if not isinstance(rng, np.random.Generator):
             rng = np.random.default_rng(rng)
-        self.params: list[np.ndarray] = []
-        self.names: list[str] = []
-        for layer, (n_in, n_out) in enumerate(itertools.pairwise(self.sizes), start=1):
+        shapes = [shape for n_in, n_out in itertools.pairwise(self.sizes)
+                  for shape in ((n_out, n_in), (n_out,))]
+        orders = ["F", "C"] * (len(self.sizes) - 2) + ["C", "C"]  # see "Speed" above
+        self.theta = np.zeros(sum(int(np.prod(shape)) for shape in shapes), dtype=self.dtype)
+        self.params: list[np.ndarray] = _views(self.theta, shapes, orders)
+        self.grads: list[np.ndarray] = _views(np.zeros_like(self.theta), shapes, orders)
+        self._theta_views = tuple(self.params)  # to tell whether params still tile theta
+        self._step = np.zeros_like(self.theta)  # -eta g of sgd_step, one vector
+        self._steps: list[np.ndarray] = _views(self._step, shapes, orders)
+        self.names: list[str] = [f"{kind}{layer}" for layer in range(1, len(self.sizes))
+                                 for kind in "Wb"]
+        for w in self.weights:
+            n_out, n_in = w.shape
             if init == "he":
-                w = he_normal(n_in, n_out, rng=rng)
+                w[...] = he_normal(n_in, n_out, rng=rng)
             else:
                 a = np.sqrt(6.0 / (n_in + n_out))
-                w = rng.uniform(-a, a, size=(n_out, n_in))
-            self.params += [w.astype(self.dtype), np.zeros(n_out, dtype=self.dtype)]
-            self.names += [f"W{layer}", f"b{layer}"]
-        self.grads: list[np.ndarray] = [np.zeros_like(p) for p in self.params]
+                w[...] = rng.uniform(-a, a, size=(n_out, n_in))
         self._acts: list[np.ndarray] = []    # per-batch-size buffers: h(1), ..., h(L-1), z(L)
         self._deltas: list[np.ndarray] = []  # dC/da(l) for the hidden layers
         self._masks: list[np.ndarray] = []   # 1(h(l) > 0) for the hidden layers
         self._zeros: list[np.ndarray] = []   # relu(a) = max(a, 0) against an array of zeros
         self._out = self._row_max = self._row_sum = np.empty((0, 1), dtype=self.dtype)
-        self._row_starts = np.arange(0)  # n K: where row n of a (N, K) buffer starts, flat
+        self._rows = np.arange(0)  # 0, ..., N - 1
         self._ones_k = np.ones(self.sizes[-1], dtype=self.dtype)  # row sums as one BLAS call
         self._loss = float("nan")  # C of the last backward batch
         self._ones = np.ones(0, dtype=self.dtype)  # sums over the batch as one BLAS call
@@ -175,10 +211,12 @@ class MLP:
         self._deltas = [np.empty((n, m), dtype=self.dtype) for m in self.sizes[1:-1]]
         self._masks = [np.empty((n, m), dtype=bool) for m in self.sizes[1:-1]]
         self._zeros = [np.zeros((n, m), dtype=self.dtype) for m in self.sizes[1:-1]]
-        self._out = np.empty((n, self.sizes[-1]), dtype=self.dtype)  # delta(L)
+        # the logits and delta(L) column by column: the row maximum reduces over columns
+        self._acts[-1] = np.empty((n, self.sizes[-1]), dtype=self.dtype, order="F")
+        self._out = np.empty((n, self.sizes[-1]), dtype=self.dtype, order="F")  # delta(L)
         self._row_max = np.empty((n, 1), dtype=self.dtype)
         self._row_sum = np.empty((n, 1), dtype=self.dtype)
-        self._row_starts = np.arange(n) * self.sizes[-1]
+        self._rows = np.arange(n)
         self._ones = np.ones(n, dtype=self.dtype)
 
     def forward(self, x: ArrayLike) -> np.ndarray:
@@ -240,18 +278,24 @@ class MLP:
         """
         return self._backward(y)[1]
 
-    def _backward(self, y: ArrayLike) -> tuple[float, list[np.ndarray]]:
-        """``backward``, also returning the loss ``C`` of the batch (from the same softmax)."""
+    def _backward(self, y: ArrayLike, scale: float = 1.0, out: list[np.ndarray] | None = None
+                  ) -> tuple[float, list[np.ndarray]]:
+        """``backward``, also returning the loss ``C`` of the batch (from the same softmax).
+
+        ``scale * dC/dθ`` into ``out`` (default ``self.grads``): the recursion is linear in
+        ``delta(L)``, so scaling ``delta(L)`` scales every gradient.
+        """
         if self._cache is None:
             raise RuntimeError("call forward(x) before backward(y)")
+        grads = self.grads if out is None else out
         cache = self._cache
         n = cache[0].shape[0]
         target = self._targets(y, n)
-        delta = self._softmax_delta(cache[-1], target)   # delta(L)
+        delta = self._softmax_delta(cache[-1], target, scale)   # scale delta(L)
         for layer in reversed(range(self.n_layers)):
             h_prev = cache[layer]
-            np.matmul(delta.T, h_prev, out=self.grads[2 * layer])   # dC/dW(l)
-            np.matmul(self._ones, delta, out=self.grads[2 * layer + 1])  # dC/db(l) = 1ᵀ delta
+            np.matmul(delta.T, h_prev, out=grads[2 * layer])        # dC/dW(l)
+            np.matmul(self._ones, delta, out=grads[2 * layer + 1])  # dC/db(l) = 1ᵀ delta
             if layer == 0:
                 break
             d_prev, mask = self._deltas[layer - 1], self._masks[layer - 1]
@@ -259,10 +303,11 @@ class MLP:
             np.greater(h_prev, 0, out=mask)                         # ReLU'(a) = 1(h > 0)
             np.multiply(d_prev, mask, out=d_prev)
             delta = d_prev
-        return self._loss, self.grads
+        return self._loss, grads
 
-    def _softmax_delta(self, z: np.ndarray, target: np.ndarray) -> np.ndarray:
-        """``delta(L) = (softmax(z) - y) / N`` in its buffer; the batch's loss ``C`` in ``_loss``.
+    def _softmax_delta(self, z: np.ndarray, target: np.ndarray, scale: float = 1.0
+                       ) -> np.ndarray:
+        """``delta(L) = scale (softmax(z) - y) / N`` in its buffer; the batch's ``C`` in ``_loss``.
 
         Fused and in place (slide "Classification"): with ``m_n = max_k z_nk`` and
         ``s_n = sum_k exp(z_nk - m_n)``, ``log h_nk = z_nk - m_n - log s_n`` and
@@ -273,9 +318,11 @@ class MLP:
         delta, m, s = self._out, self._row_max, self._row_sum
         z.max(axis=1, keepdims=True, out=m)
         np.subtract(z, m, out=delta)                  # z - m <= 0: exp cannot overflow
+        flat = delta.ravel(order="F")                 # a view: delta is stored column by column
         if target.ndim == 1:                          # labels: y_nk = 1 at k = y_n only
-            at = self._row_starts + target            # flat positions of the entries (n, y_n)
-            picked = float(delta.ravel()[at].sum())   # sum_nk y_nk (z_nk - m_n)
+            at = np.multiply(target, n, dtype=np.intp)
+            at += self._rows                          # flat positions of the entries (n, y_n)
+            picked = float(flat[at].sum())            # sum_nk y_nk (z_nk - m_n)
         else:
             picked = float(np.vdot(target, delta))
         np.exp(delta, out=delta)
@@ -287,10 +334,12 @@ class MLP:
         self._loss = (total - picked) / n
         np.multiply(s, n, out=s)
         np.divide(delta, s, out=delta)                # h / N
+        if scale != 1.0:
+            delta *= scale
         if target.ndim == 1:
-            delta.ravel()[at] -= 1.0 / n              # (h - y) / N
+            flat[at] -= scale / n                     # scale (h - y) / N
         else:
-            delta -= target / n
+            delta -= target * (scale / n)
         return delta
 
     def loss(self, x: ArrayLike, y: ArrayLike) -> float:
@@ -304,6 +353,23 @@ class MLP:
         """
         self._forward(x)
         return self._backward(y)
+
+    def sgd_step(self, x: ArrayLike, y: ArrayLike, lr: float) -> float:
+        """One step of gradient descent on the batch, θ ← θ − η dC/dθ; returns C at the old θ.
+
+        The same step as ``loss_and_grads`` followed by ``GradientDescent(lr).step(params,
+        grads)``, up to rounding, fused: backpropagation started from ``-lr delta(L)`` gives
+        ``-lr dC/dθ`` directly, and θ takes it in one pass. ``grads`` is left as it was.
+        """
+        lr = positive("lr", lr, allow_zero=True)
+        self._forward(x)
+        loss, steps = self._backward(y, scale=-lr, out=self._steps)
+        if all(map(operator.is_, self.params, self._theta_views)):
+            self.theta += self._step                  # θ += -lr g, one pass over θ
+        else:                                         # an array of params was replaced
+            for p, step in zip(self.params, steps, strict=True):
+                p += step
+        return loss
 
     def autograd_loss_and_grads(self, x: ArrayLike, y: ArrayLike
                                 ) -> tuple[float, list[np.ndarray]]:

@@ -25,18 +25,21 @@ from tqdm.auto import tqdm
 from lecture_utils._checks import integer
 from lecture_utils.functions import cross_entropy
 from lecture_utils.mlp import MLP
-from lecture_utils.optimizers import Optimizer
+from lecture_utils.optimizers import GradientDescent, Optimizer
 
 __all__ = [
     "History",
     "UpdateClock",
+    "batch_buffers",
     "check_loop_arguments",
     "confusion_matrix",
     "evaluate",
+    "gather",
     "minibatches",
     "most_confident_errors",
     "run_epochs",
     "train",
+    "update_function",
 ]
 
 _POSTFIX_EVERY = 25  # updates between refreshes of the progress bar's running loss
@@ -281,6 +284,28 @@ def gather(x: np.ndarray, y: np.ndarray, index: np.ndarray,
     np.take(y, index, out=by, mode="clip")
     return bx, by
 
+
+def update_function(model: MLP, optimizer: Optimizer, x: np.ndarray, y: np.ndarray,
+                    batch_size: int) -> Callable[[np.ndarray], float]:
+    """``update(index)``: one step of ``optimizer`` on the rows ``index`` of ``x``, ``y``;
+    returns the batch loss at θ_k (the loop body of :func:`train`).
+
+    Plain gradient descent takes the fused :meth:`MLP.sgd_step` (the same step, one pass over
+    θ instead of two); every other optimiser ``loss_and_grads``, then ``optimizer.step``.
+    """
+    buffers = batch_buffers(x, y, batch_size)
+    if type(optimizer) is GradientDescent:
+        def update(index: np.ndarray) -> float:
+            optimizer.t += 1
+            return model.sgd_step(*gather(x, y, index, buffers), optimizer.lr)
+    else:
+        def update(index: np.ndarray) -> float:
+            loss, grads = model.loss_and_grads(*gather(x, y, index, buffers))
+            optimizer.step(model.params, grads)
+            return loss
+    return update
+
+
 def train(model: MLP, optimizer: Optimizer, x: ArrayLike, y: ArrayLike, *, epochs: int = 1,
           batch_size: int = 100, seed: int = 0, schedule: Callable[[int], float] | None = None,
           x_val: ArrayLike | None = None, y_val: ArrayLike | None = None,
@@ -300,12 +325,7 @@ def train(model: MLP, optimizer: Optimizer, x: ArrayLike, y: ArrayLike, *, epoch
         raise ValueError(f"y must hold one integer label per row of x, shape ({len(x)},), "
                          f"got shape {y.shape} and dtype {y.dtype}")
 
-    buffers = batch_buffers(x, y, batch_size)
-
-    def update(index: np.ndarray) -> float:
-        loss, grads = model.loss_and_grads(*gather(x, y, index, buffers))
-        optimizer.step(model.params, grads)
-        return loss
+    update = update_function(model, optimizer, x, y, batch_size)
 
     def set_lr(eta: float) -> None:
         optimizer.lr = eta

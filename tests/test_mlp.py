@@ -11,6 +11,7 @@ import torch
 from lecture_utils.functions import one_hot
 from lecture_utils.gradcheck import max_relative_error
 from lecture_utils.mlp import MLP
+from lecture_utils.optimizers import GradientDescent
 
 ARCHITECTURES = [[3, 2], [5, 4, 3], [7, 6, 5, 4], [10, 1, 3], [4, 8, 8, 8, 2], [784, 32, 10]]
 
@@ -89,6 +90,51 @@ def test_fused_output_gradient_is_softmax_minus_one_hot_over_n() -> None:
     np.testing.assert_allclose(g_b, delta.sum(axis=0), atol=1e-15)
     np.testing.assert_allclose(g_w, delta.T @ x, atol=1e-15)
     assert logits.shape == (5, 4)
+
+
+@pytest.mark.parametrize("sizes", ARCHITECTURES)
+@pytest.mark.parametrize("lr", [0.3, 0.0])
+@pytest.mark.parametrize("targets", ["labels", "one-hot"])
+def test_sgd_step_is_loss_and_grads_then_gradient_descent(sizes: list[int], lr: float,
+                                                         targets: str) -> None:
+    fused = MLP(sizes, rng=4, dtype=np.float64)
+    plain = fused.copy()
+    x, y = batch(fused, n=11)
+    if targets == "one-hot":
+        y = one_hot(y, sizes[-1], dtype=np.float64)
+    grads_before = [g.copy() for g in fused.grads]
+    loss = fused.sgd_step(x, y, lr)
+    plain_loss, grads = plain.loss_and_grads(x, y)
+    opt = GradientDescent(1.0)
+    opt.lr = lr  # a schedule may set η = 0; the constructor asks for η > 0
+    opt.step(plain.params, grads)
+    assert loss == pytest.approx(plain_loss, rel=1e-14)
+    for name, a, b in zip(fused.names, fused.params, plain.params, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15, err_msg=name)
+    for before, after in zip(grads_before, fused.grads, strict=True):
+        np.testing.assert_array_equal(before, after)  # sgd_step leaves grads alone
+
+
+def test_sgd_step_updates_a_replaced_parameter_array() -> None:
+    model = MLP([4, 3, 2], rng=0, dtype=np.float64)
+    plain = model.copy()
+    model.params[0] = model.params[0].copy()  # no longer a view of theta
+    x, y = batch(model, n=6)
+    model.sgd_step(x, y, 0.5)
+    GradientDescent(0.5).step(plain.params, plain.loss_and_grads(x, y)[1])
+    for a, b in zip(model.params, plain.params, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-13)
+
+
+def test_params_and_grads_are_views_of_one_vector_each() -> None:
+    model = MLP([5, 4, 3, 2], rng=0)
+    assert model.theta.shape == (model.n_params,)
+    flat = np.concatenate([p.ravel(order="K") for p in model.params])
+    np.testing.assert_array_equal(flat, model.theta)
+    assert all(np.shares_memory(p, model.theta) for p in model.params)
+    assert not any(np.shares_memory(g, model.theta) for g in model.grads)
+    model.theta[:] = 0
+    assert all(not p.any() for p in model.params)
 
 
 def test_forward_is_the_slides_model_and_matches_torch() -> None:
@@ -271,6 +317,10 @@ def test_bad_arguments_name_the_parameter() -> None:
         model.backward(np.array([0.0, 1.0]))
     with pytest.raises(ValueError, match="one label per row"):
         model.accuracy(np.zeros((2, 4)), np.array([0]))
+    theta = model.theta.copy()
+    with pytest.raises(ValueError, match=r"lr must be finite and >= 0, got -0\.1"):
+        model.sgd_step(np.zeros((2, 4)), np.array([0, 1]), -0.1)
+    np.testing.assert_array_equal(model.theta, theta)
 
 
 def test_repr() -> None:

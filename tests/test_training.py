@@ -64,6 +64,24 @@ def test_numpy_and_torch_loops_take_identical_steps(small_mnist: tuple) -> None:
     assert ours.lr == theirs.lr == [schedule(k) for k in range(40)]
 
 
+@pytest.mark.parametrize("optimizer", [GradientDescent(0.3), Momentum(0.3, 0.0)],
+                         ids=["fused sgd_step", "loss_and_grads then step"])
+def test_plain_gradient_descent_takes_the_fused_step(optimizer: object) -> None:
+    x, y = toy_data()
+    model = MLP([4, 8, 2], rng=0, dtype=np.float64)
+    start = model.copy()
+    history = train(model, optimizer, x, y, epochs=2, batch_size=32, progress=False)
+    replay, losses = start.copy(), []  # the same loop by hand: loss_and_grads, then θ - η g
+    rng = np.random.default_rng(0)
+    for _ in range(2):
+        for xb, yb in minibatches(x.astype(np.float64), y, 32, rng=rng):
+            loss, grads = replay.loss_and_grads(xb, yb)
+            GradientDescent(0.3).step(replay.params, grads)
+            losses.append(loss)
+    np.testing.assert_allclose(history.step_loss, losses, rtol=1e-12)
+    np.testing.assert_allclose(model.theta, replay.theta, rtol=1e-12, atol=1e-14)
+
+
 def test_same_seed_same_run_and_eval_every() -> None:
     x, y = toy_data()
     runs = [train(MLP([4, 8, 2], rng=0), GradientDescent(0.5), x, y, epochs=2, batch_size=32,
