@@ -20,9 +20,11 @@ Targets: the numpy epoch reaches >= 75 % of the throughput of its matrix product
 
 Usage: python bench/bench_mlp.py [--repeats 7] [--sizes 784 256 256 10] [--lr 0.1]
 Thread counts are whatever the environment gives (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS,
-torch's default); they are printed with the BLAS kernel (threadpoolctl) and
-OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE if set (they select an older, slower kernel; to measure
-the kernel a current numpy picks, unset both for this command alone).
+torch's default); they are printed with the BLAS kernel in use (threadpoolctl).
+OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, if the environment sets them, force numpy's OpenBLAS
+onto a kernel other than the one it picks for the CPU (an older, slower one on this machine),
+and torch's BLAS ignores them: the benchmark then runs itself again without them and says so;
+``--blas-as-set`` measures with them.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -44,6 +47,7 @@ from lecture_utils.optimizers import GradientDescent
 from lecture_utils.training import batch_buffers, gather, update_function
 
 BATCH = 100
+KERNEL_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 TARGET_SHARE, TARGET_RATIO = 0.75, 2.0
 
 
@@ -134,7 +138,17 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--sizes", type=int, nargs="+", default=[784, 256, 256, 10])
     parser.add_argument("--lr", type=float, default=0.1)
+    parser.add_argument("--blas-as-set", action="store_true",
+                        help=f"keep {' and '.join(KERNEL_OVERRIDES)} if the environment sets them")
     args = parser.parse_args(argv)
+    forced = [k for k in KERNEL_OVERRIDES if k in os.environ]
+    if forced and not args.blas_as_set:
+        print(f"{', '.join(f'{k}={os.environ[k]}' for k in forced)} set here: that forces "
+              "numpy's OpenBLAS onto another kernel than the one it picks for this CPU, while "
+              "torch's own BLAS ignores it; measuring without (--blas-as-set keeps it)",
+              flush=True)
+        env = {k: v for k, v in os.environ.items() if k not in KERNEL_OVERRIDES}
+        return subprocess.run([sys.executable, __file__, *argv], env=env, check=False).returncode
 
     env = {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                                       "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ}

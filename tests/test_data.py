@@ -17,7 +17,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from project_scripts import script
 
 from lecture_utils import data
 from lecture_utils.data import (
@@ -409,15 +409,6 @@ def test_corrupted_file_gives_its_clear_error(make: Callable[[bytes], bytes], me
     assert str(folder / LABELS) in text and FETCH_COMMAND in text
 
 
-def write_gzip_bomb(path: Path, zeros: int = 1 << 30) -> None:
-    """A gzip file of ``zeros`` zero bytes, compressed chunk by chunk (about 1 MB for 1 GB)."""
-    deflate, chunk = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS), bytes(1 << 20)
-    with path.open("wb") as f:
-        for _ in range(zeros // len(chunk)):
-            f.write(deflate.compress(chunk))
-        f.write(deflate.flush())
-
-
 PEAK_MEMORY = """
 import resource, sys
 from lecture_utils.data import MnistFileError, load_mnist
@@ -442,9 +433,7 @@ def test_decompression_bomb_is_rejected_within_normal_memory(tmp_path: Path,
                                                              mnist_dir: Path) -> None:
     """A 1 MB gzip of 1 GB of zeros in place of the training images: stopped at the file's
     size limit while decompressing, with no more peak memory than loading the real files."""
-    folder = folder_with(tmp_path / "bomb", mnist_dir)
-    (folder / IMAGES).unlink()
-    write_gzip_bomb(folder / IMAGES)
+    folder = script("bench_data", "bench").bomb_folder(tmp_path / "bomb", mnist_dir)
     assert (folder / IMAGES).stat().st_size < 2 << 20
     normal, normal_peak = peak_load(mnist_dir)
     message, bomb_peak = peak_load(folder)
