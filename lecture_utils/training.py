@@ -310,7 +310,8 @@ def train(model: MLP, optimizer: Optimizer, x: ArrayLike, y: ArrayLike, *, epoch
           batch_size: int = 100, seed: int = 0, schedule: Callable[[int], float] | None = None,
           x_val: ArrayLike | None = None, y_val: ArrayLike | None = None,
           eval_every: int | None = None, progress: bool = True) -> History:
-    """Train ``model`` in place: for each mini-batch, ``optimizer.step(params, grads)``.
+    """Train ``model`` in place: for each mini-batch, ``optimizer.step(params, grads)``
+    (plain gradient descent: the same step fused, :meth:`MLP.sgd_step`; :func:`update_function`).
 
     ``schedule(k)`` (optional) sets ``optimizer.lr = η_k`` before update k = 0, 1, ...
     The full training loss (and the validation accuracy, if ``x_val``/``y_val`` are given) is
