@@ -232,11 +232,12 @@ class MLP:
         h = self._as_input(x)
         self._buffers(h.shape[0])
         cache = [h]
-        for layer in range(self.n_layers):
+        last = self.n_layers - 1
+        for layer in range(last + 1):
             w, b, out = self.params[2 * layer], self.params[2 * layer + 1], self._acts[layer]
             np.matmul(h, w.T, out=out)               # a = W h + b, one row per example
             out += b
-            if layer < self.n_layers - 1:
+            if layer < last:
                 np.maximum(out, self._zeros[layer], out=out)  # h = relu(a) = max(a, 0)
             cache.append(out)
             h = out
@@ -332,10 +333,11 @@ class MLP:
         else:
             total = float(np.vdot(target.sum(axis=1), np.log(s)))
         self._loss = (total - picked) / n
-        np.multiply(s, n, out=s)
-        np.divide(delta, s, out=delta)                # h / N
-        if scale != 1.0:
-            delta *= scale
+        if scale:
+            np.multiply(s, n / scale, out=s)
+            np.divide(delta, s, out=delta)            # scale h / N
+        else:
+            delta.fill(0.0)
         if target.ndim == 1:
             flat[at] -= scale / n                     # scale (h - y) / N
         else:

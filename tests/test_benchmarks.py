@@ -25,11 +25,12 @@ def run_benchmark(name: str, *args: str, mnist_dir: Path | None = None) -> str:
 
 
 def test_mlp_benchmark_prints_both_ratios_and_the_kernel(mnist_dir: Path) -> None:
-    out = run_benchmark("bench_mlp", "--repeats", "1", "--sizes", "784", "32", "10",
-                        mnist_dir=mnist_dir)
+    out = run_benchmark("bench_mlp", "--repeats", "1", "--processes", "2", "--sizes", "784",
+                        "32", "10", mnist_dir=mnist_dir)
     assert "BLAS: " in out and " kernel " in out
+    assert out.count("best of 1: products alone") == 2  # one line per process
     assert "% of its products' throughput" in out and "x faster than torch" in out
-    assert "unfused numpy" in out
+    assert "unfused numpy" in out and "(fastest products alone)" in out
     assert out.rstrip().endswith(("targets met", "targets NOT met"))
 
 
@@ -37,18 +38,18 @@ def test_mlp_benchmark_measures_without_a_forced_kernel(mnist_dir: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
     monkeypatch.delenv("OPENBLAS_L2_SIZE", raising=False)
-    out = run_benchmark("bench_mlp", "--repeats", "1", "--sizes", "784", "8", "10",
-                        mnist_dir=mnist_dir)
+    out = run_benchmark("bench_mlp", "--repeats", "1", "--processes", "1", "--sizes", "784",
+                        "8", "10", mnist_dir=mnist_dir)
     assert "OPENBLAS_CORETYPE=Haswell set here" in out
     assert "OPENBLAS_CORETYPE" not in environment_line(out)
-    kept = run_benchmark("bench_mlp", "--repeats", "1", "--sizes", "784", "8", "10",
-                         "--blas-as-set", mnist_dir=mnist_dir)
+    kept = run_benchmark("bench_mlp", "--repeats", "1", "--processes", "1", "--sizes", "784",
+                         "8", "10", "--blas-as-set", mnist_dir=mnist_dir)
     assert "OPENBLAS_CORETYPE=Haswell" in environment_line(kept)
 
 
 def environment_line(out: str) -> str:
     """The line where bench_mlp prints the thread and kernel variables it ran with."""
-    return next(line for line in out.splitlines() if line.startswith("environment: "))
+    return next(line for line in out.splitlines() if line.lstrip().startswith("environment: "))
 
 
 def test_data_benchmark(mnist_dir: Path) -> None:
