@@ -7,7 +7,7 @@ in this process:
 - the step's own matrix products alone (forward ``h W^T`` per layer, backward ``delta^T h`` per
   layer and ``delta W`` for all but the first, on arrays laid out like the model's, 600 times);
 - the numpy epoch: ``training.update_function``, the loop body of ``training.train``, which
-  for ``GradientDescent`` is the fused ``MLP.sgd_step``;
+  for ``GradientDescent`` is the fused ``MLP.sgd_step`` (``GradientDescent.train_step``);
 - the unfused numpy epoch, printed for comparison: ``loss_and_grads`` then
   ``GradientDescent.step``;
 - the torch epoch: the idiomatic ``zero_grad`` / ``backward`` / ``torch.optim.SGD.step`` loop.

@@ -25,8 +25,8 @@ classes (``exp(z) 1``).
 - ``sgd_step`` fuses a step of gradient descent: backpropagation is linear in ``delta(L)``, so
   started from ``-eta delta(L)`` it yields ``-eta g`` at no extra cost, and the update is the
   one pass ``θ += (-eta g)``. numpy has no fused ``θ - eta g``: an optimiser given ``g`` needs
-  two passes (``eta g``, then the subtraction). ``training.train`` takes this step for plain
-  gradient descent.
+  two passes (``eta g``, then the subtraction). ``GradientDescent.train_step``, the step
+  ``training.train`` takes, calls it.
 - The hidden layers' ``W(l)`` are stored column by column (Fortran order), so ``W(l).T`` is
   contiguous and the forward product ``H W(l).T`` is BLAS's fastest case for these shapes.
 - The logits and ``delta(L)`` are stored column by column too: the row maximum of the softmax
@@ -232,8 +232,8 @@ class MLP:
         h = self._as_input(x)
         self._buffers(h.shape[0])
         cache = [h]
-        last = self.n_layers - 1
-        for layer in range(last + 1):
+        last = self.n_layers - 1                     # the output layer: no ReLU
+        for layer in range(self.n_layers):
             w, b, out = self.params[2 * layer], self.params[2 * layer + 1], self._acts[layer]
             np.matmul(h, w.T, out=out)               # a = W h + b, one row per example
             out += b

@@ -3,6 +3,8 @@
 Every optimiser has ``step(params, grads, hessian=None)``, which updates the numpy arrays in
 ``params`` IN PLACE (any shape, float32 or float64, dtype preserved; state is kept per parameter
 index), ``reset()``, and an ``lr`` attribute that a schedule may change between steps.
+``train_step(model, x, y)`` is one step on a mini-batch of an ``MLP``, the loop body of
+``training.train``.
 
 Slides: "Gradient descent" (θ_{k+1} = θ_k − η_k g_k), "Newton's method, too complex"
 (θ_{k+1} = θ_k − H_k⁻¹ g_k), "Momentum method (Polyak, 1964)" (m_{k+1} = α m_k − η_k g_k,
@@ -22,11 +24,14 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from lecture_utils._checks import positive, unit_interval
+
+if TYPE_CHECKING:
+    from lecture_utils.mlp import MLP
 
 __all__ = [
     "OPTIMIZERS",
@@ -105,6 +110,16 @@ class Optimizer:
         for i, (p, g) in enumerate(pairs):
             self._update(i, p, g)
 
+    def train_step(self, model: MLP, x: np.ndarray, y: np.ndarray) -> float:
+        """One step on the mini-batch ``(x, y)`` of ``model``; returns its loss at θ_k.
+
+        ``loss, grads = model.loss_and_grads(x, y)``, then ``step(model.params, grads)``: the
+        loop body of ``training.train``. Gradient descent fuses the two (``MLP.sgd_step``).
+        """
+        loss, grads = model.loss_and_grads(x, y)
+        self.step(model.params, grads)
+        return loss
+
     def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
         raise NotImplementedError
 
@@ -163,6 +178,12 @@ class Optimizer:
 
 class GradientDescent(Optimizer):
     """θ_{k+1} = θ_k − η_k g_k (slide "Gradient descent"; ``torch.optim.SGD`` without momentum)."""
+
+    def train_step(self, model: MLP, x: np.ndarray, y: np.ndarray) -> float:
+        """The same step fused: ``model.sgd_step`` backpropagates −η δ(L), which gives −η g,
+        and θ takes it in one pass (``θ − η g`` from a given g costs numpy two)."""
+        self.t += 1
+        return model.sgd_step(x, y, self.lr)
 
     def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
         p -= self.lr * g

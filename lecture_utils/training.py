@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 from lecture_utils._checks import integer
 from lecture_utils.functions import cross_entropy
 from lecture_utils.mlp import MLP
-from lecture_utils.optimizers import GradientDescent, Optimizer
+from lecture_utils.optimizers import Optimizer
 
 __all__ = [
     "History",
@@ -287,22 +287,15 @@ def gather(x: np.ndarray, y: np.ndarray, index: np.ndarray,
 
 def update_function(model: MLP, optimizer: Optimizer, x: np.ndarray, y: np.ndarray,
                     batch_size: int) -> Callable[[np.ndarray], float]:
-    """``update(index)``: one step of ``optimizer`` on the rows ``index`` of ``x``, ``y``;
-    returns the batch loss at θ_k (the loop body of :func:`train`).
-
-    Plain gradient descent takes the fused :meth:`MLP.sgd_step` (the same step, one pass over
-    θ instead of two); every other optimiser ``loss_and_grads``, then ``optimizer.step``.
+    """``update(index)``: ``optimizer.train_step`` on the rows ``index`` of ``x``, ``y``
+    (gathered into buffers made once); returns the batch loss at θ_k. The loop body of
+    :func:`train`.
     """
     buffers = batch_buffers(x, y, batch_size)
-    if type(optimizer) is GradientDescent:
-        def update(index: np.ndarray) -> float:
-            optimizer.t += 1
-            return model.sgd_step(*gather(x, y, index, buffers), optimizer.lr)
-    else:
-        def update(index: np.ndarray) -> float:
-            loss, grads = model.loss_and_grads(*gather(x, y, index, buffers))
-            optimizer.step(model.params, grads)
-            return loss
+
+    def update(index: np.ndarray) -> float:
+        return optimizer.train_step(model, *gather(x, y, index, buffers))
+
     return update
 
 
@@ -310,8 +303,8 @@ def train(model: MLP, optimizer: Optimizer, x: ArrayLike, y: ArrayLike, *, epoch
           batch_size: int = 100, seed: int = 0, schedule: Callable[[int], float] | None = None,
           x_val: ArrayLike | None = None, y_val: ArrayLike | None = None,
           eval_every: int | None = None, progress: bool = True) -> History:
-    """Train ``model`` in place: for each mini-batch, ``optimizer.step(params, grads)``
-    (plain gradient descent: the same step fused, :meth:`MLP.sgd_step`; :func:`update_function`).
+    """Train ``model`` in place: ``optimizer.train_step`` on each mini-batch, that is
+    ``optimizer.step(params, grads)`` (gradient descent fuses the two, :meth:`MLP.sgd_step`).
 
     ``schedule(k)`` (optional) sets ``optimizer.lr = η_k`` before update k = 0, 1, ...
     The full training loss (and the validation accuracy, if ``x_val``/``y_val`` are given) is

@@ -13,8 +13,6 @@ import http.server
 import os
 import shutil
 import socket
-import subprocess
-import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -409,38 +407,20 @@ def test_corrupted_file_gives_its_clear_error(make: Callable[[bytes], bytes], me
     assert str(folder / LABELS) in text and FETCH_COMMAND in text
 
 
-PEAK_MEMORY = """
-import resource, sys
-from lecture_utils.data import MnistFileError, load_mnist
-try:
-    load_mnist(sys.argv[1], download=False)
-    print("loaded")
-except MnistFileError as err:
-    print(err)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-"""
-
-
-def peak_load(folder: Path) -> tuple[str, int]:
-    """``load_mnist(folder)`` in a child process: its message and its peak memory (KiB)."""
-    done = subprocess.run([sys.executable, "-c", PEAK_MEMORY, str(folder)], capture_output=True,
-                          text=True, timeout=300, check=True)
-    *message, peak = done.stdout.strip().splitlines()
-    return "\n".join(message), int(peak)
-
-
 def test_decompression_bomb_is_rejected_within_normal_memory(tmp_path: Path,
                                                              mnist_dir: Path) -> None:
     """A 1 MB gzip of 1 GB of zeros in place of the training images: stopped at the file's
     size limit while decompressing, with no more peak memory than loading the real files."""
-    folder = script("bench_data", "bench").bomb_folder(tmp_path / "bomb", mnist_dir)
+    bench = script("bench_data", "bench")  # a child process per load: its peak memory alone
+    folder = bench.bomb_folder(tmp_path / "bomb", mnist_dir)
     assert (folder / IMAGES).stat().st_size < 2 << 20
-    normal, normal_peak = peak_load(mnist_dir)
-    message, bomb_peak = peak_load(folder)
-    assert normal == "loaded"
+    normal = bench.run_child(str(mnist_dir), trace=False, validation=0)
+    bomb = bench.run_child(str(folder), trace=False, validation=0)
+    assert normal["error"] is None
+    message = bomb["error"]
     assert str(folder / IMAGES) in message and "47,040,016 bytes" in message, message
     assert "rejected while decompressing" in message
-    assert bomb_peak <= normal_peak, (bomb_peak, normal_peak)
+    assert bomb["maxrss_mb"] <= normal["maxrss_mb"], (bomb, normal)
 
 
 def test_labels_in_place_of_images_fail_the_dimension_check(tmp_path: Path,
