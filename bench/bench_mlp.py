@@ -4,8 +4,9 @@
 identical initial weights and identical shuffled batches. Each round times, one after the other
 in this process:
 
-- the step's own matrix products alone (forward ``h W^T`` per layer, backward ``delta^T h`` per
-  layer and ``delta W`` for all but the first, on arrays laid out like the model's, 600 times);
+- the step's own matrix products alone (forward ``h W^T`` per layer, backward ``delta W`` for all
+  but the first and ``delta^T h`` per layer, added into an array laid out like ``W`` as the step
+  adds it into ``W``, with ``blas.add_matmul``; 600 times);
 - the numpy epoch: ``training.update_function``, the loop body of ``training.train``, which
   for ``GradientDescent`` is the fused ``MLP.sgd_step`` (``GradientDescent.train_step``);
 - the unfused numpy epoch, printed for comparison: ``loss_and_grads`` then
@@ -47,6 +48,7 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_info
 
+from lecture_utils.blas import ROUTE, add_matmul
 from lecture_utils.data import load_mnist
 from lecture_utils.mlp import MLP
 from lecture_utils.optimizers import GradientDescent
@@ -78,8 +80,9 @@ def epoch_flops(sizes: list[int], n_examples: int) -> float:
 class Products:
     """The matrix products of one training step, alone, on arrays laid out like the step's.
 
-    The weights and gradients are copies of the model's (the same memory order: ``MLP`` stores
-    ``W`` column by column), the activations and deltas have the model's batch shapes.
+    The weights and the arrays the weight products are added into are copies of the model's
+    weights (the same memory order: ``MLP`` stores hidden ``W`` column by column); the
+    activations and deltas have the model's batch shapes.
     """
 
     def __init__(self, model: MLP, rng: np.random.Generator) -> None:
@@ -88,7 +91,7 @@ class Products:
         self.w = [w.copy(order="K") for w in model.weights]
         self.h = [np.empty((BATCH, m), dtype=f32) for m in model.sizes[1:]]
         self.d = [rng.standard_normal((BATCH, m), dtype=f32) for m in model.sizes[1:]]
-        self.g = [np.empty_like(w) for w in self.w]
+        self.g = [w.copy(order="K") for w in self.w]
 
     def step(self) -> None:
         h = self.x
@@ -96,9 +99,9 @@ class Products:
             h = np.matmul(h, w.T, out=out)                      # z(l) = h(l-1) W(l)^T
         for layer in reversed(range(len(self.w))):
             h_prev = self.x if layer == 0 else self.h[layer - 1]
-            np.matmul(self.d[layer].T, h_prev, out=self.g[layer])  # dC/dW(l)
             if layer:
                 np.matmul(self.d[layer], self.w[layer], out=self.d[layer - 1])  # dC/dh(l-1)
+            add_matmul(self.d[layer].T, h_prev, self.g[layer])  # W(l) += -eta dC/dW(l)
 
     def epoch(self, steps: int) -> None:
         for _ in range(steps):
@@ -114,7 +117,8 @@ def numpy_epoch(update: Callable[[np.ndarray], float], order: np.ndarray) -> flo
 
 def unfused_epoch(model: MLP, opt: GradientDescent, x: np.ndarray, y: np.ndarray,
                   order: np.ndarray) -> float:
-    """The same epoch as ``loss_and_grads`` then ``GradientDescent.step`` (two passes over θ)."""
+    """The same epoch as ``loss_and_grads`` then ``GradientDescent.step`` (g in its buffers,
+    then a pass over each parameter)."""
     buffers = batch_buffers(x, y, BATCH)
     for i in range(0, len(order), BATCH):
         loss, grads = model.loss_and_grads(*gather(x, y, order[i:i + BATCH], buffers))
@@ -148,6 +152,7 @@ def measure(args: argparse.Namespace) -> tuple[dict[str, float], float]:
     print(f"numpy {np.__version__}, torch {torch.__version__} ({torch.get_num_threads()} "
           f"threads), {os.cpu_count()} CPUs")
     print(f"BLAS: {blas_info()}")
+    print(f"products added into W: {ROUTE}")
     print("environment: " + (", ".join(f"{k}={v}" for k, v in env.items()) or "no overrides"))
 
     data = load_mnist()

@@ -13,6 +13,7 @@ DTU, Deep learning hands-on, Lecture 2 (Ole Winther). One module per idea:
 - ``explorer``: the optimiser explorer of notebook 03: pure figure and readout
 - ``hessian``: critical points and their kind, exact network Hessians, random-matrix saddles
 - ``mlp``: the numpy network with backprop written by hand, and its torch twin
+- ``blas``: ``out += a @ b`` in one call of the BLAS numpy uses (the fused gradient step)
 - ``initialisers``: weight initialisers and the variance each is built to have (the one He draw)
 - ``schedules``: step-size schedules η_k = schedule(k)
 - ``training``: mini-batches, the loop both trainers share, ``History``, ``evaluate`` (no torch)

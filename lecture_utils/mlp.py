@@ -23,10 +23,11 @@ classes (``exp(z) 1``).
 - All parameters are views into one vector θ (``theta``), in the order ``W1, b1, W2, b2, ...``,
   and so are the gradients.
 - ``sgd_step`` fuses a step of gradient descent: backpropagation is linear in ``delta(L)``, so
-  started from ``-eta delta(L)`` it yields ``-eta g`` at no extra cost, and the update is the
-  one pass ``θ += (-eta g)``. numpy has no fused ``θ - eta g``: an optimiser given ``g`` needs
-  two passes (``eta g``, then the subtraction). ``GradientDescent.train_step``, the step
-  ``training.train`` takes, calls it.
+  started from ``-eta delta(L)`` it yields ``-eta g`` at no extra cost, and each product adds
+  its part straight into its parameter, ``W(l) += (-eta delta(l))ᵀ h(l-1)``: one ``gemm`` with
+  ``β = 1`` (``blas.add_matmul``). numpy's ``matmul`` only writes a product, so an optimiser
+  given ``g`` needs a buffer for ``g`` and passes over θ besides. ``GradientDescent.train_step``,
+  the step ``training.train`` takes, calls it.
 - The hidden layers' ``W(l)`` are stored column by column (Fortran order), so ``W(l).T`` is
   contiguous and the forward product ``H W(l).T`` is BLAS's fastest case for these shapes.
 - The logits and ``delta(L)`` are stored column by column too: the row maximum of the softmax
@@ -39,7 +40,6 @@ classes (``exp(z) 1``).
 from __future__ import annotations
 
 import itertools
-import operator
 import os
 import tempfile
 from collections.abc import Sequence
@@ -49,6 +49,7 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from lecture_utils._checks import positive
+from lecture_utils.blas import add_matmul
 from lecture_utils.functions import cross_entropy, softmax
 from lecture_utils.initialisers import he_normal
 
@@ -139,9 +140,6 @@ class MLP:
         self.theta = np.zeros(sum(int(np.prod(shape)) for shape in shapes), dtype=self.dtype)
         self.params: list[np.ndarray] = _views(self.theta, shapes, orders)
         self.grads: list[np.ndarray] = _views(np.zeros_like(self.theta), shapes, orders)
-        self._theta_views = tuple(self.params)  # to tell whether params still tile theta
-        self._step = np.zeros_like(self.theta)  # -eta g of sgd_step, one vector
-        self._steps: list[np.ndarray] = _views(self._step, shapes, orders)
         self.names: list[str] = [f"{kind}{layer}" for layer in range(1, len(self.sizes))
                                  for kind in "Wb"]
         for w in self.weights:
@@ -279,32 +277,36 @@ class MLP:
         """
         return self._backward(y)[1]
 
-    def _backward(self, y: ArrayLike, scale: float = 1.0, out: list[np.ndarray] | None = None
+    def _backward(self, y: ArrayLike, scale: float = 1.0, into_params: bool = False
                   ) -> tuple[float, list[np.ndarray]]:
         """``backward``, also returning the loss ``C`` of the batch (from the same softmax).
 
-        ``scale * dC/dθ`` into ``out`` (default ``self.grads``): the recursion is linear in
-        ``delta(L)``, so scaling ``delta(L)`` scales every gradient.
+        ``scale * dC/dθ`` into ``self.grads``, or, with ``into_params``, added into
+        ``self.params`` (``blas.add_matmul``): the recursion is linear in ``delta(L)``, so
+        scaling ``delta(L)`` scales every gradient. Each ``dC/dh(l-1) = delta(l) W(l)`` is taken
+        before ``W(l)`` changes.
         """
         if self._cache is None:
             raise RuntimeError("call forward(x) before backward(y)")
-        grads = self.grads if out is None else out
+        into, product = (self.params, add_matmul) if into_params else (self.grads, np.matmul)
         cache = self._cache
         n = cache[0].shape[0]
         target = self._targets(y, n)
         delta = self._softmax_delta(cache[-1], target, scale)   # scale delta(L)
         for layer in reversed(range(self.n_layers)):
             h_prev = cache[layer]
-            np.matmul(delta.T, h_prev, out=grads[2 * layer])        # dC/dW(l)
-            np.matmul(self._ones, delta, out=grads[2 * layer + 1])  # dC/db(l) = 1ᵀ delta
+            if layer:
+                d_prev = self._deltas[layer - 1]
+                np.matmul(delta, self.params[2 * layer], out=d_prev)  # dC/dh(l-1)
+            product(delta.T, h_prev, into[2 * layer])         # dC/dW(l) = delta(l)ᵀ h(l-1)
+            product(self._ones, delta, into[2 * layer + 1])   # dC/db(l) = 1ᵀ delta(l)
             if layer == 0:
                 break
-            d_prev, mask = self._deltas[layer - 1], self._masks[layer - 1]
-            np.matmul(delta, self.params[2 * layer], out=d_prev)    # dC/dh(l-1)
-            np.greater(h_prev, 0, out=mask)                         # ReLU'(a) = 1(h > 0)
+            mask = self._masks[layer - 1]
+            np.greater(h_prev, 0, out=mask)                   # ReLU'(a) = 1(h > 0)
             np.multiply(d_prev, mask, out=d_prev)
             delta = d_prev
-        return self._loss, grads
+        return self._loss, into
 
     def _softmax_delta(self, z: np.ndarray, target: np.ndarray, scale: float = 1.0
                        ) -> np.ndarray:
@@ -361,17 +363,12 @@ class MLP:
 
         The same step as ``loss_and_grads`` followed by ``GradientDescent(lr).step(params,
         grads)``, up to rounding, fused: backpropagation started from ``-lr delta(L)`` gives
-        ``-lr dC/dθ`` directly, and θ takes it in one pass. ``grads`` is left as it was.
+        ``-lr dC/dθ`` directly, and each product adds its part straight into its parameter,
+        ``W(l) += (-lr delta(l))ᵀ h(l-1)`` (``blas.add_matmul``). ``grads`` is left as it was.
         """
         lr = positive("lr", lr, allow_zero=True)
         self._forward(x)
-        loss, steps = self._backward(y, scale=-lr, out=self._steps)
-        if all(map(operator.is_, self.params, self._theta_views)):
-            self.theta += self._step                  # θ += -lr g, one pass over θ
-        else:                                         # an array of params was replaced
-            for p, step in zip(self.params, steps, strict=True):
-                p += step
-        return loss
+        return self._backward(y, scale=-lr, into_params=True)[0]
 
     def autograd_loss_and_grads(self, x: ArrayLike, y: ArrayLike
                                 ) -> tuple[float, list[np.ndarray]]:

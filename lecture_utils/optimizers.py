@@ -181,7 +181,7 @@ class GradientDescent(Optimizer):
 
     def train_step(self, model: MLP, x: np.ndarray, y: np.ndarray) -> float:
         """The same step fused: ``model.sgd_step`` backpropagates −η δ(L), which gives −η g,
-        and θ takes it in one pass (``θ − η g`` from a given g costs numpy two)."""
+        and adds each product straight into its parameter (no buffer for g, no pass over θ)."""
         self.t += 1
         return model.sgd_step(x, y, self.lr)
 
