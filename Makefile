@@ -111,7 +111,7 @@ test-quick: $(STAMP)
 ## Re-execute every notebook in order and store its outputs (NOTEBOOKS=... for some).
 outputs: $(STAMP)
 	$(THREADS) $(BIN)/python scripts/execute_notebooks.py $(NOTEBOOKS)
-	$(BIN)/python -m lecture_utils.editions
+	$(MAKE) student
 
 ## Download and verify MNIST into the cache (what Binder's postBuild runs).
 data: $(STAMP)

@@ -20,14 +20,13 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
 from nbclient.exceptions import CellExecutionError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-from execute_notebooks import NOTEBOOK_LIMIT_S, ROOT, notebook_client, watchdog
+from execute_notebooks import NOTEBOOK_LIMIT_S, ROOT, watchdog
+from execute_notebooks import run as run_notebook
 
 TARGET_S = 45.0
-CELL_TIMEOUT_S = 600
 
 
 def notebooks(edition: str, parts: list[str]) -> list[tuple[str, Path]]:
@@ -41,12 +40,10 @@ def notebooks(edition: str, parts: list[str]) -> list[tuple[str, Path]]:
 
 def run(path: Path) -> tuple[float, str]:
     """Seconds to execute ``path`` in a new kernel, and ``""`` or what failed."""
-    nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
     try:
-        with watchdog(NOTEBOOK_LIMIT_S), notebook_client(nb, path.parent,
-                                                         timeout=CELL_TIMEOUT_S) as client:
-            client.execute()
+        with watchdog(NOTEBOOK_LIMIT_S):
+            run_notebook(path)
         problem = ""
     except CellExecutionError as err:  # CellTimeoutError included: the cell is named
         problem = str(err).strip().splitlines()[-1][:200]

@@ -32,7 +32,7 @@ DTU, Deep learning hands-on, Lecture 2 (Ole Winther). One module per idea:
 - ``editions``: the student edition, generated from the complete notebooks
 - ``colab``: the Colab setup cell, the first code cell of every notebook
 - ``environment``: the environment check of notebook 00 and ``python -m lecture_utils check``
-- ``notebook``: what the first cell of every notebook calls: seeds, plot style
+- ``notebook``: what every notebook calls: ``setup`` (seeds, plot style), ``show`` (alt text)
 """
 
 __version__ = "0.1.0"

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 
 from lecture_utils import likelihood
@@ -29,7 +30,8 @@ def plot_cross_entropy_decomposition(p: float, q: float) -> Figure:
     distributions; right: the three terms with the current ``q`` marked
     (:func:`set_cross_entropy_q` moves that mark, for the slider).
     """
-    coin = np.array([1 - _probability("p", p), _probability("p", p)])
+    p = _probability("p", p)
+    coin = np.array([1 - p, p])
     qs = np.linspace(0.005, 0.995, 199)
     grid = np.stack([1 - qs, qs], axis=-1)
     terms = {r"$H(P)$": likelihood.entropy(np.broadcast_to(coin, grid.shape)),
@@ -59,17 +61,29 @@ def set_cross_entropy_q(fig: Figure, p: float, q: float) -> None:
 
     The slider of notebook 01 calls this on one figure instead of drawing a new one.
     """
-    coin = np.array([1 - _probability("p", p), _probability("p", p)])
-    current = np.array([1 - _probability("q", q), _probability("q", q)])
+    p, q = _probability("p", p), _probability("q", q)
+    coin, current = np.array([1 - p, p]), np.array([1 - q, q])
     values = [likelihood.entropy(coin), likelihood.kl_divergence(coin, current),
               likelihood.expected_nll(coin, current)]
-    ax_bar, ax = fig.axes[:2]
-    for bar, height in zip(ax_bar.containers[1], current, strict=True):
+    bars, dots, title = _cross_entropy_marks(fig)
+    for bar, height in zip(bars, current, strict=True):
         bar.set_height(height)
-    for dot, value in zip(ax.lines[1:6:2], values, strict=True):
+    for dot, value in zip(dots, values, strict=True):
         dot.set_data([q], [value])
-    ax.set_title(f"{values[2]:.3f} = {values[0]:.3f} + {values[1]:.3f}"
+    title.set_text(f"{values[2]:.3f} = {values[0]:.3f} + {values[1]:.3f}"
                  r"  ($E_P[-\log Q] = H + \mathrm{KL}$)")
+
+
+def _cross_entropy_marks(fig: Figure) -> tuple[list[Artist], list[Artist], Artist]:
+    """The model's two bars, the three marked values and the title of the right panel."""
+    ax_bar, ax = fig.axes[:2]
+    return list(ax_bar.containers[1]), ax.lines[1:6:2], ax.title
+
+
+def cross_entropy_moving(fig: Figure) -> list[Artist]:
+    """The artists :func:`set_cross_entropy_q` changes (the slider redraws only these)."""
+    bars, dots, title = _cross_entropy_marks(fig)
+    return [*bars, *dots, title]
 
 
 def plot_digit_probabilities(images: np.ndarray, labels: np.ndarray,

@@ -12,9 +12,8 @@ slider is dragged:
 - changes made while a redraw runs (a handler that sets another control) or inside
   :meth:`LiveFigure.hold` are merged into one more redraw with the latest values.
 
-The figure comes from a function of the control values: either a pure plotting function that
-returns a new figure (``draw=``), or one figure built once whose artists an ``update``
-function changes (``figure=`` and ``update=``), or any ``render`` returning PNG bytes.
+The figure is built once and an ``update`` function of the control values changes its
+artists (``figure=`` and ``update=``), or ``render`` returns PNG bytes made any other way.
 Quickest: ``figure=`` and ``update=`` with ``moving=``, the artists ``update`` changes: the
 rest (contours, axes, ticks, legends) is drawn once and kept as pixels, and each redraw only
 copies those pixels back and draws the moving artists on top (blitting, :class:`Blitter`).
@@ -121,13 +120,11 @@ class LiveFigure(widgets.VBox):
     ----------
     controls
         Name -> value widget (slider, dropdown, ...); the names are the keyword arguments
-        passed to ``draw``, ``update`` or ``render``.
-    draw
-        ``draw(**values) -> Figure``: a pure plotting function; each change builds a new
-        figure, renders it and closes it.
+        passed to ``update`` or ``render``.
     figure, update
         One figure built once and ``update(**values)`` that changes its artists
-        (``set_data``, ``set_text``, ...) before it is rendered again.
+        (``set_data``, ``set_text``, ...) before it is rendered again. The figure is closed in
+        pyplot: only this widget shows it.
     moving
         With ``figure``: the artists ``update`` changes, if nothing else changes (axis limits
         included); only these are redrawn (:class:`Blitter`).
@@ -139,22 +136,20 @@ class LiveFigure(widgets.VBox):
         ``layout(controls) -> widget`` arranges the controls (default: one per row);
         ``below``: widgets under the figure (a readout).
 
-    Exactly one of ``draw``, ``figure`` with ``update``, or ``render`` is given.
+    Exactly one of ``figure`` with ``update``, or ``render`` is given.
     ``renders`` counts the redraws.
     """
 
     def __init__(self, controls: Mapping[str, widgets.ValueWidget], *,
-                 draw: Callable[..., Figure] | None = None, figure: Figure | None = None,
+                 figure: Figure | None = None,
                  update: Callable[..., object] | None = None,
                  moving: Sequence[Artist] | None = None,
                  render: Callable[..., bytes] | None = None,
                  after: Callable[..., object] | None = None,
                  layout: Callable[[list[widgets.Widget]], widgets.Widget] | None = None,
                  below: list[widgets.Widget] | None = None) -> None:
-        given = [draw is not None, figure is not None and update is not None,
-                 render is not None]
-        if sum(given) != 1 or (figure is None) != (update is None):
-            raise ValueError("give exactly one of draw=, figure= with update=, or render=")
+        if (figure is None) != (update is None) or (figure is None) == (render is None):
+            raise ValueError("give exactly one of figure= with update=, or render=")
         if not controls:
             raise ValueError("controls must name at least one widget")
         if moving is not None and figure is None:
@@ -162,11 +157,12 @@ class LiveFigure(widgets.VBox):
         self.controls = dict(controls)
         self.image = widgets.Image(format="png")
         self.renders = 0
-        self._draw, self._figure, self._update, self._render = draw, figure, update, render
+        if figure is not None:
+            plt.close(figure)  # a figure made by pyplot would show once more below the cell
+        self._figure, self._update, self._render = figure, update, render
         self._blitter = None if moving is None else Blitter(figure, moving)
         self._after = after
         self._busy = self._stale = False
-        self._positions: list[Any] | None = None  # axes positions of the first figure
         self._held = 0
         boxes: list[widgets.Widget] = list(self.controls.values())
         top = [layout(boxes)] if layout is not None else boxes
@@ -184,13 +180,6 @@ class LiveFigure(widgets.VBox):
         """The figure for ``values`` as PNG bytes (no widget involved)."""
         if self._render is not None:
             return self._render(**values)
-        if self._draw is not None:
-            fig = self._draw(**values)
-            try:
-                self._reuse_layout(fig)
-                return png_bytes(fig)
-            finally:
-                plt.close(fig)  # pure plotting functions may register it with pyplot
         assert self._figure is not None and self._update is not None
         self._update(**values)
         if self._blitter is not None:
@@ -198,19 +187,6 @@ class LiveFigure(widgets.VBox):
         png = png_bytes(self._figure)
         self._figure.set_layout_engine("none")  # the first draw placed the axes: keep them
         return png
-
-    def _reuse_layout(self, fig: Figure) -> None:
-        """Lay out the first figure (constrained layout); give later ones the same positions.
-
-        The layout engine measures every label twice per draw; the figures of one widget
-        differ only in their data, so its first result serves them all.
-        """
-        if self._positions is None or len(self._positions) != len(fig.axes):
-            _agg(fig).draw()
-            self._positions = [ax.get_position() for ax in fig.axes]
-        fig.set_layout_engine("none")
-        for ax, position in zip(fig.axes, self._positions, strict=True):
-            ax.set_position(position)
 
     def refresh(self) -> None:
         """Redraw now for the current values, then again while changes arrived meanwhile."""

@@ -20,8 +20,6 @@ allocated once per batch size; every product is one BLAS call writing into its b
 (``np.matmul(..., out=)``), and so are the sums over the batch (``1ᵀ delta``) and over the
 classes (``exp(z) 1``).
 
-- All parameters are views into one vector θ (``theta``), in the order ``W1, b1, W2, b2, ...``,
-  and so are the gradients.
 - ``sgd_step`` fuses a step of gradient descent: backpropagation is linear in ``delta(L)``, so
   started from ``-eta delta(L)`` it yields ``-eta g`` at no extra cost, and each product adds
   its part straight into its parameter, ``W(l) += (-eta delta(l))ᵀ h(l-1)``: one ``gemm`` with
@@ -139,7 +137,7 @@ class MLP:
         orders = ["F", "C"] * (len(self.sizes) - 2) + ["C", "C"]  # see "Speed" above
         self.theta = np.zeros(sum(int(np.prod(shape)) for shape in shapes), dtype=self.dtype)
         self.params: list[np.ndarray] = _views(self.theta, shapes, orders)
-        self.grads: list[np.ndarray] = _views(np.zeros_like(self.theta), shapes, orders)
+        self.grads: list[np.ndarray] = [np.zeros_like(p) for p in self.params]  # same orders
         self.names: list[str] = [f"{kind}{layer}" for layer in range(1, len(self.sizes))
                                  for kind in "Wb"]
         for w in self.weights:

@@ -59,12 +59,12 @@ class GradientStepView:
     steps: int
     points: mpl.lines.Line2D
     arrows: list[mpl.text.Annotation]
+    label: mpl.text.Text   # the legend entry of the steps
 
     @property
     def moving(self) -> list[mpl.artist.Artist]:
         """The artists :meth:`update` changes (a slider redraws only these: blitting)."""
-        legend = self.points.axes.get_legend()
-        return [*self.arrows, self.points, *([legend] if legend is not None else [])]
+        return [*self.arrows, self.points, self.label]
 
     def update(self, eta: float) -> None:
         """Show the first ``steps`` iterates θ_k = θ_0 (1 − 2η)^k for the step size ``eta``."""
@@ -76,9 +76,7 @@ class GradientStepView:
             arrow.set_position((a, a**2))
         label = f"{self.steps} steps, η = {eta:.2f}: θ ×= 1 − 2η = {1 - 2 * eta:+.2f}"
         self.points.set_label(label)
-        legend = self.points.axes.get_legend()
-        if legend is not None:
-            legend.get_texts()[1].set_text(label)
+        self.label.set_text(label)
 
 
 def gradient_step_view(eta: float, theta0: float = 1.0, steps: int = 4) -> GradientStepView:
@@ -92,8 +90,8 @@ def gradient_step_view(eta: float, theta0: float = 1.0, steps: int = 4) -> Gradi
     (points,) = ax.plot([], [], "o", color="C3", label=" ")
     ax.set(xlabel="θ", ylabel="C(θ)", title="Gradient descent on C(θ) = θ²",
            xlim=(grid_[0], grid_[-1]), ylim=(-0.1 * theta0**2, 2.4 * theta0**2))
-    ax.legend(loc="upper center")
-    view = GradientStepView(fig, float(theta0), steps, points, arrows)
+    label = ax.legend(loc="upper center").get_texts()[1]
+    view = GradientStepView(fig, float(theta0), steps, points, arrows, label)
     view.update(eta)
     return view
 

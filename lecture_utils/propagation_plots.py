@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 
 if TYPE_CHECKING:
@@ -69,6 +70,25 @@ def plot_gain_profile(profile: Profile, *, gain: float, width: int, max_depth: i
     fwd.legend(fontsize=8, loc="upper left")
     bwd.get_legend().remove()     # the same two lines as on the left
     return fig
+
+
+def gain_profile_moving(fig: Figure) -> list[Artist]:
+    """The artists :func:`set_gain_profile` changes: the measured and predicted lines of both
+    panels and the title (the slider redraws only these)."""
+    fwd, bwd = fig.axes
+    return [*fwd.lines[:2], *bwd.lines[:2], fig.suptitle(fig.get_suptitle())]
+
+
+def set_gain_profile(fig: Figure, profile: Profile, *, gain: float) -> None:
+    """Move a :func:`plot_gain_profile` figure to ``profile`` (another depth or gain): its
+    four lines and the title; the axes stay put."""
+    *lines, title = gain_profile_moving(fig)
+    layers = np.arange(1, len(profile.forward_std) + 1)
+    for line, values in zip(lines, [profile.forward_std, profile.forward_predicted,
+                                    profile.backward_rms, profile.backward_predicted],
+                            strict=True):
+        line.set_data(layers, values)
+    title.set_text(gain_title(len(profile.forward_std), gain))
 
 
 def plot_layer_histograms(values: Sequence[np.ndarray], *, ax: mpl.axes.Axes | None = None,

@@ -266,7 +266,6 @@ def run_epochs(model: Any, update: Callable[[np.ndarray], float], n: int, *,
     return history
 
 
-
 def batch_buffers(x: np.ndarray, y: np.ndarray, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
     """Two arrays that every mini-batch of ``x`` and ``y`` is copied into (see :func:`gather`)."""
     return np.empty((batch_size, *x.shape[1:]), x.dtype), np.empty(batch_size, y.dtype)

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 def plot_weight_gallery(weights: Mapping[str, np.ndarray], n_units: int = 64, cols: int = 16,
                         image_shape: tuple[int, int] = (28, 28), *,
-                        scale: Literal["robust", "unit", "panel"] = "robust",
+                        scale: Literal["robust", "unit"] = "robust",
                         percentile: float = 99.5, tile: float = 0.75,
                         labels: Mapping[str, str] | None = None) -> Figure:
     """First-layer weights as images: row ``W(1)[j, :]`` of hidden unit j reshaped to 28×28.
@@ -34,8 +34,8 @@ def plot_weight_gallery(weights: Mapping[str, np.ndarray], n_units: int = 64, co
     shown, ``cols`` tiles of ``tile`` inches per row, one panel under the other. Diverging
     colour map, red positive, blue negative, white 0, with symmetric limits per ``scale``:
     ``"robust"`` ±(``percentile`` of |w| over the panel; the few larger weights saturate),
-    ``"unit"`` ±max_l |w_jl| for each tile (the colour bar shows w_jl / max_l |w_jl|),
-    ``"panel"`` ±max|w| over the panel. ``labels``: panel title -> colour-bar label
+    ``"unit"`` ±max_l |w_jl| for each tile (the colour bar shows w_jl / max_l |w_jl|).
+    ``labels``: panel title -> colour-bar label
     (default ``weight W(1)_jl``; label a change as ``ΔW(1)_jl``).
     """
     if not weights:
@@ -45,8 +45,8 @@ def plot_weight_gallery(weights: Mapping[str, np.ndarray], n_units: int = 64, co
         if np.ndim(w) != 2 or np.shape(w)[1] != size:
             raise ValueError(f"weights[{name!r}] must have shape (n_hidden, {size}), "
                              f"got {np.shape(w)}")
-    if scale not in ("robust", "unit", "panel"):
-        raise ValueError(f"scale must be 'robust', 'unit' or 'panel', got {scale!r}")
+    if scale not in ("robust", "unit"):
+        raise ValueError(f"scale must be 'robust' or 'unit', got {scale!r}")
     if not 0 < percentile <= 100:
         raise ValueError(f"percentile must be in (0, 100], got {percentile!r}")
     n_units = integer("n_units", n_units, minimum=1)
@@ -66,16 +66,14 @@ def plot_weight_gallery(weights: Mapping[str, np.ndarray], n_units: int = 64, co
             w = w / np.maximum(np.abs(w).max(axis=1, keepdims=True), 1e-300)
             limit, label = 1.0, f"{label}\n÷ the max |·| of its unit"
         else:
-            limit = float(np.percentile(np.abs(w), percentile if scale == "robust" else 100))
-            limit = limit or 1.0
+            limit = float(np.percentile(np.abs(w), percentile)) or 1.0
         im = ax.imshow(_mosaic(w, image_shape, n_rows, width), cmap=cmap, vmin=-limit,
                        vmax=limit, interpolation="nearest")
         ax.set_axis_off()
         fig.colorbar(im, ax=ax, shrink=0.9, label=label,
                      extend="both" if scale == "robust" else "neither")
         how = {"robust": f"colour limits ±{percentile:g}th percentile of |w|",
-               "unit": "each unit scaled to its own max |w|",
-               "panel": "colour limits ±max |w|"}[scale]
+               "unit": "each unit scaled to its own max |w|"}[scale]
         ax.set_title(f"{name}: units 1–{len(w)} ({how})")
     return fig
 

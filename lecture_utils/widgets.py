@@ -35,10 +35,7 @@ def cross_entropy_decomposition(p: float = 0.3, q: float = 0.7) -> LiveFigure:
     slider = widgets.FloatSlider(value=q, min=0.01, max=0.99, step=0.01, description="Q(y = 1)",
                                  readout_format=".2f")
     fig = likelihood_plots.plot_cross_entropy_decomposition(p, q)
-    plt.close(fig)  # shown by the LiveFigure only
-    ax_bar, ax = fig.axes[:2]
-    moving = [*ax_bar.containers[1], *ax.lines[1:6:2], ax.title]
-    return LiveFigure({"q": slider}, figure=fig, moving=moving,
+    return LiveFigure({"q": slider}, figure=fig, moving=likelihood_plots.cross_entropy_moving(fig),
                       update=lambda q: likelihood_plots.set_cross_entropy_q(fig, p, q))
 
 
@@ -47,7 +44,6 @@ def gradient_step_1d(eta: float = 0.25) -> LiveFigure:
     check): a move redraws only the steps and their legend (``plots.GradientStepView``)."""
     slider = widgets.FloatSlider(value=eta, min=0.05, max=1.05, step=0.05, description="η")
     view = plots.gradient_step_view(eta)
-    plt.close(view.fig)  # shown by the LiveFigure only
     return LiveFigure({"eta": slider}, figure=view.fig, update=view.update, moving=view.moving)
 
 
@@ -109,7 +105,6 @@ def scaling_issue(w: tuple[float, float] = (0.5, 0.5), c: float = 2.0,
     readout (``plots.ScalingStepView.moving``).
     """
     view = plots.scaling_step_view(tiny.BACKPROP_TINY, np.asarray(w, dtype=float))
-    plt.close(view.fig)  # shown by the LiveFigure only
     return LiveFigure(
         {"c": widgets.FloatLogSlider(value=c, base=2, min=-3, max=3, step=0.05, description="c",
                                      readout_format=".3g"),
@@ -133,25 +128,15 @@ def signal_propagation(x: np.ndarray, y: np.ndarray, *, width: int = 128, depth:
     sweep = propagation.HeGainSweep(x, y, width=width, max_depth=50, seed=seed)
     fig = propagation_plots.plot_gain_profile(sweep.profile(depth, gain), gain=gain,
                                               width=width, max_depth=50)
-    plt.close(fig)  # shown by the LiveFigure only
-    fwd, bwd = fig.axes
-    lines = [*fwd.lines[:2], *bwd.lines[:2]]
-    title = fig.suptitle(propagation_plots.gain_title(depth, gain))
 
     def update(depth: int, gain: float) -> None:
-        """Move the four lines and rewrite the title (the axes stay put)."""
-        p = sweep.profile(depth, gain)
-        layers = np.arange(1, depth + 1)
-        for line, values in zip(lines, [p.forward_std, p.forward_predicted, p.backward_rms,
-                                        p.backward_predicted], strict=True):
-            line.set_data(layers, values)
-        title.set_text(propagation_plots.gain_title(depth, gain))
+        propagation_plots.set_gain_profile(fig, sweep.profile(depth, gain), gain=gain)
 
     return LiveFigure(
         {"depth": widgets.IntSlider(value=depth, min=1, max=50, description="depth"),
          "gain": widgets.FloatSlider(value=gain, min=0.5, max=2.5, step=0.02,
                                      description="gain g", readout_format=".2f")},
-        figure=fig, update=update, moving=[*lines, title])
+        figure=fig, update=update, moving=propagation_plots.gain_profile_moving(fig))
 
 
 def optimizer_comparison_figure(model: nn.Module, x: np.ndarray, y: np.ndarray,

@@ -34,7 +34,6 @@ from typing import Any
 import nbformat
 from jupyter_client import KernelManager
 from nbclient import NotebookClient
-from traitlets.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from notebook_hygiene import PROGRESS_BAR
@@ -97,8 +96,7 @@ def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 @contextmanager
 def notebook_client(nb: nbformat.NotebookNode, folder: Path, *, timeout: int = CELL_TIMEOUT_S,
-                    kernel_name: str = "python3", km: KernelManager | None = None,
-                    **options: Any) -> Iterator[NotebookClient]:
+                    km: KernelManager | None = None, **options: Any) -> Iterator[NotebookClient]:
     """An nbclient ``NotebookClient`` for ``nb`` (kernel started in ``folder``) that fails
     loudly instead of waiting for ever; call its ``execute()`` inside the ``with`` block.
 
@@ -110,21 +108,19 @@ def notebook_client(nb: nbformat.NotebookNode, folder: Path, *, timeout: int = C
       so a kernel started at the same moment by another run on the machine (nbval, a lab, a
       second runner) can take one of them first and this kernel fails to start.
 
-    ``km``: a kernel manager of your own (e.g. another environment's kernel spec), whose
-    kernel is shut down at the end of the block (nbclient leaves a kernel it was given
-    running); ``options`` go to ``NotebookClient``.
+    ``km``: a kernel manager of your own (e.g. another environment's kernel spec; default
+    this Python's ``python3``); its kernel is shut down at the end of the block (nbclient
+    leaves a kernel it was given running). ``options`` go to ``NotebookClient``.
     """
     sockets = tempfile.mkdtemp(prefix="nbclient-")
-    ipc = {"transport": "ipc", "ip": str(Path(sockets) / "kernel")}
-    if km is not None:
-        km.transport, km.ip = ipc["transport"], ipc["ip"]
+    km = KernelManager(kernel_name="python3") if km is None else km
+    km.transport, km.ip = "ipc", str(Path(sockets) / "kernel")
     try:
-        yield NotebookClient(nb, km=km, kernel_name=kernel_name, timeout=timeout,
-                             startup_timeout=STARTUP_TIMEOUT_S, iopub_timeout=IOPUB_TIMEOUT_S,
-                             raise_on_iopub_timeout=True, config=Config({"KernelManager": ipc}),
+        yield NotebookClient(nb, km=km, timeout=timeout, startup_timeout=STARTUP_TIMEOUT_S,
+                             iopub_timeout=IOPUB_TIMEOUT_S, raise_on_iopub_timeout=True,
                              resources={"metadata": {"path": str(folder)}}, **options)
     finally:
-        if km is not None and km.has_kernel:
+        if km.has_kernel:
             km.shutdown_kernel(now=True)
         shutil.rmtree(sockets, ignore_errors=True)
 

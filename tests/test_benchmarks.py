@@ -53,7 +53,7 @@ def environment_line(out: str) -> str:
 
 
 def test_data_benchmark(mnist_dir: Path) -> None:
-    assert "cold" in run_benchmark("bench_data", str(mnist_dir))
+    assert "cold" in run_benchmark("bench_data", str(mnist_dir), "--repeat", "1")
 
 
 def test_explorer_benchmark() -> None:
@@ -64,3 +64,4 @@ def test_explorer_benchmark() -> None:
 def test_notebook_benchmark_times_one_notebook_in_both_editions(mnist_dir: Path) -> None:
     out = run_benchmark("bench_notebooks", "00", "--edition", "both", mnist_dir=mnist_dir)
     assert out.count("00_start_here") >= 2, out
+    assert "FAILED" not in out, out

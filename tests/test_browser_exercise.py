@@ -12,25 +12,25 @@ skipped without Chromium, failed without it in CI).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import jupyterlab_driver as driver
 import nbformat
 import pytest
+from student_edition_checks import checked_exercises
+
+from lecture_utils.editions import STUDENT
 
 pytestmark = pytest.mark.browser
 
-STUDENT = Path(__file__).resolve().parent.parent / "notebooks" / "student"
 NOTEBOOK = "01_likelihood_criterion.ipynb"
-CHECK_SOURCE = 'softmax = check("softmax", softmax)'
 
 
 def _cell_indices() -> tuple[int, int]:
     """Indices of the softmax exercise cell and of its check cell (the next one)."""
-    cells = nbformat.read(STUDENT / NOTEBOOK, as_version=4).cells
-    check = next(i for i, c in enumerate(cells) if c.source.strip() == CHECK_SOURCE)
-    assert "def softmax(" in cells[check - 1].source
+    nb = nbformat.read(STUDENT / NOTEBOOK, as_version=4)
+    check = {name: i for i, name in checked_exercises(nb)}["softmax"]
+    assert "def softmax(" in nb.cells[check - 1].source
     return check - 1, check
 
 

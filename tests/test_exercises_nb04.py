@@ -48,34 +48,3 @@ def test_linear_schedule_is_the_slides_formula() -> None:
         s = min(k / tau, 1)
         assert nb04.linear_schedule(k, eta0, eta_end, tau) == pytest.approx(
             (1 - s) * eta0 + s * eta_end, rel=1e-12)
-
-
-def test_run_button_runs_only_when_pressed() -> None:
-    import matplotlib.pyplot as plt
-
-    from lecture_utils import widgets
-
-    calls: list[int] = []
-
-    def run() -> tuple[object, object]:
-        calls.append(1)
-        return plt.subplots()[0], plt.subplots()[0]
-
-    box = widgets.run_button(run, alts=("first figure", "second figure"), description="Go")
-    button, status = box.children[0].children
-    assert button.description == "Go" and not calls
-    button.click()
-    assert calls == [1] and status.value == "done." and not button.disabled
-    plt.close("all")
-
-
-def test_run_button_says_when_it_failed() -> None:
-    from lecture_utils import widgets
-
-    def run() -> None:
-        raise RuntimeError("boom")
-
-    box = widgets.run_button(run, alts=("a figure",))
-    button, status = box.children[0].children
-    button.click()              # without a kernel the dispatcher logs the error
-    assert status.value == "failed: see the error below" and not button.disabled

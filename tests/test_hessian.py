@@ -182,3 +182,32 @@ def test_prob_all_positive_falls_faster_than_independent_signs() -> None:
         hz.sample_goe(0, 3, rng)
     with pytest.raises(ValueError, match="samples must be an integer >= 1"):
         hz.prob_all_positive(2, 0, rng)
+
+
+@pytest.mark.parametrize(("eigenvalues", "tol", "counts", "kind"), [
+    ([1.0, 2.0], 1e-10, [0, 0, 2], "minimum"),
+    ([-1.0, -2.0], 1e-10, [2, 0, 0], "maximum"),
+    ([-1.0, 1e-12, 2.0], 1e-10, [1, 1, 1], "saddle"),
+    ([2.0, -1e-12], 1e-10, [0, 1, 1], "degenerate"),
+    ([2.0, -1e-12], 0.0, [1, 0, 1], "saddle"),
+    ([0.0, 0.0], 1e-10, [0, 2, 0], "degenerate"),
+])
+def test_inertia_decides_the_kind(eigenvalues: list[float], tol: float, counts: list[int],
+                                  kind: str) -> None:
+    H = np.diag(eigenvalues)
+    assert hz.inertia(H, tol).tolist() == counts
+    assert hz.classify_critical_point(H, tol) == kind
+
+
+def test_inertia_rejects_bad_input() -> None:
+    with pytest.raises(ValueError, match="square"):
+        hz.inertia(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="tol"):
+        hz.inertia(np.eye(2), tol=-1.0)
+
+
+def test_the_cholesky_count_is_the_eigenvalue_count() -> None:
+    rng = np.random.default_rng(3)
+    H = hz.sample_goe(4, 20_000, rng)
+    p, _ = hz.prob_all_positive(4, 20_000, np.random.default_rng(3))
+    assert p == np.mean(np.linalg.eigvalsh(H)[:, 0] > 0)

@@ -53,10 +53,10 @@ def test_moving_artists_are_drawn_onto_the_kept_static_pixels() -> None:
 
     np.testing.assert_array_equal(pixels(live.image.value), pixels(png_bytes(fig)))
     with pytest.raises(ValueError, match="moving= lists artists of figure="):
-        LiveFigure({"x": x}, draw=lambda x: fig, moving=[dot])
+        LiveFigure({"x": x}, render=lambda x: b"", moving=[dot])
 
 
-def test_pure_draw_functions_are_rendered_and_closed() -> None:
+def test_a_widget_figure_is_closed_in_pyplot_and_reproducible() -> None:
     before = len(plt.get_fignums())
     live = lecture_widgets.gradient_step_1d(eta=0.25)
     first = bytes(live.image.value)
@@ -109,10 +109,10 @@ def test_layout_and_widgets_below() -> None:
     assert note.value == "a = 2"
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"render": bytes, "draw": Figure},
+@pytest.mark.parametrize("kwargs", [{}, {"render": bytes, "figure": Figure(), "update": print},
                                     {"figure": Figure()}, {"update": print}])
 def test_exactly_one_way_to_draw(kwargs: dict[str, object]) -> None:
-    with pytest.raises(ValueError, match="exactly one of draw="):
+    with pytest.raises(ValueError, match="exactly one of figure= with update=, or render="):
         LiveFigure({"a": widgets.IntSlider()}, **kwargs)
 
 
@@ -148,3 +148,28 @@ def test_signal_propagation_moves_the_lines_of_one_figure() -> None:
             np.testing.assert_allclose(a.get_xydata(), b.get_xydata(), rtol=1e-6)
     assert shown.get_suptitle() == "depth 6, gain g = 1.60: mean square × g²/2 = 1.28 per layer"
     plt.close(fresh)
+
+
+def test_run_button_runs_only_when_pressed() -> None:
+    calls: list[int] = []
+
+    def run() -> tuple[object, object]:
+        calls.append(1)
+        return plt.subplots()[0], plt.subplots()[0]
+
+    box = lecture_widgets.run_button(run, alts=("first figure", "second figure"), description="Go")
+    button, status = box.children[0].children
+    assert button.description == "Go" and not calls
+    button.click()
+    assert calls == [1] and status.value == "done." and not button.disabled
+    plt.close("all")
+
+
+def test_run_button_says_when_it_failed() -> None:
+    def run() -> None:
+        raise RuntimeError("boom")
+
+    box = lecture_widgets.run_button(run, alts=("a figure",))
+    button, status = box.children[0].children
+    button.click()              # without a kernel the dispatcher logs the error
+    assert status.value == "failed: see the error below" and not button.disabled

@@ -126,7 +126,7 @@ def test_sgd_step_updates_a_replaced_parameter_array() -> None:
         np.testing.assert_allclose(a, b, rtol=1e-13)
 
 
-def test_params_and_grads_are_views_of_one_vector_each() -> None:
+def test_params_are_views_of_theta_and_grads_lie_apart() -> None:
     model = MLP([5, 4, 3, 2], rng=0)
     assert model.theta.shape == (model.n_params,)
     flat = np.concatenate([p.ravel(order="K") for p in model.params])

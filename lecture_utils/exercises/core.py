@@ -111,7 +111,8 @@ class Exercise:
         """
         if self.verify is not None:  # no one right answer (a sampler): nothing to give away
             return set()
-        value = np.asarray(_as_numpy(self.expected()), dtype=float)
+        raw = np.asarray(_as_numpy(self.expected()))
+        value = raw.astype(float)
         # arrays: also 6 decimals, as reveal prints them (entries below 0.1 differ from .6g)
         formats = ("{:.4g}", "{:.6g}", "{:.4f}") if value.size == 1 else ("{:.6g}", "{:.6f}")
         # one whole-number entry of an array (an index, a count) matches printed numbers by chance
@@ -122,7 +123,6 @@ class Exercise:
         if value.ndim:
             with np.printoptions(precision=4, suppress=True):
                 texts.add(np.array2string(value))
-            raw = np.asarray(_as_numpy(self.expected()))
             if raw.dtype.kind in "biu":  # counts, as reveal's repr prints them: [2, 0, 2]
                 texts.add(np.array2string(raw, separator=", "))
         return texts

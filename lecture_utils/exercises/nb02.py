@@ -42,8 +42,8 @@ def backprop_step(dC_dh_next: np.ndarray, W_next: np.ndarray, h: np.ndarray) -> 
     J_ij = (1 − h(l+1)_i²)·W(l+1)_ij of :func:`lecture_utils.paths.local_jacobians`.
     """
     W_next = np.asarray(W_next, dtype=float)
-    jacobian = paths.local_jacobians([W_next, np.zeros((1, W_next.shape[0]))], h, "tanh")[0]
-    return np.asarray(dC_dh_next, dtype=float) @ jacobian
+    delta = np.asarray(dC_dh_next, dtype=float) * fn.tanh_grad(W_next @ np.asarray(h, float))
+    return delta @ W_next
 
 
 def weight_gradient(dC_dh: np.ndarray, W: np.ndarray, h_prev: np.ndarray) -> np.ndarray:

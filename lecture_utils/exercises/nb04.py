@@ -23,6 +23,7 @@ import numpy as np
 
 from lecture_utils import schedules
 from lecture_utils.exercises.core import Case, Exercise, Mutant, register
+from lecture_utils.exercises.nb01 import _torch_cross_entropy_grad
 from lecture_utils.functions import one_hot, softmax
 from lecture_utils.mlp import MLP
 
@@ -119,16 +120,6 @@ def _torch(*arrays: np.ndarray) -> list:
     return [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in arrays]
 
 
-def _torch_output_delta(z: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """``dC/dz`` of ``F.cross_entropy`` (the mean over the batch) by autograd."""
-    import torch
-    import torch.nn.functional as F
-
-    (zt,) = _torch(z)
-    F.cross_entropy(zt, torch.from_numpy(y)).backward()
-    return zt.grad.numpy()
-
-
 def _linear_vjp(delta: np.ndarray, h_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(dC/dW, dC/db)`` of ``a = F.linear(h_prev, W, b)`` given ``dC/da = delta``, by autograd."""
     import torch
@@ -173,7 +164,7 @@ def _line(reference: Callable[..., np.ndarray],
 
 ALREADY_AVERAGED = "the 1/N is already in delta(L) = (softmax(z) − Y)/N"
 OUTPUT_DELTA = _line(
-    output_delta, _output_cases, _torch_output_delta,
+    output_delta, _output_cases, _torch_cross_entropy_grad,
     (Mutant("(softmax(z) - Y) / N", "(softmax(z) - Y)", "whole-number factor"),
      Mutant("(softmax(z) - Y) / N", "(Y - softmax(z)) / N", "wrong sign"),
      Mutant("(softmax(z) - Y) / N", "(z - Y) / N", "relative error")),

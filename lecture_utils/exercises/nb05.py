@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from lecture_utils import gradient_noise as gn
 from lecture_utils import optimizers as opt
 from lecture_utils.exercises.core import Case, Exercise, Mutant, register
+from lecture_utils.initialisers import he_normal
 from lecture_utils.mlp import MLP
 from lecture_utils.training import minibatches
 
@@ -78,9 +78,9 @@ def _verify_sampler(student: Callable[..., Any], case: Case) -> str | None:
         if isinstance(result, str):
             return result
         got_sizes, flat = result
-        counts = np.bincount(flat[(flat >= 0) & (flat < n)], minlength=n)
         if np.any((flat < 0) | (flat >= n)):
             return f"an index outside 0, ..., n-1 on the input '{case.label}'"
+        counts = np.bincount(flat, minlength=n)
         if np.any(counts > 1):
             return (f"an index appears twice in one epoch on the input '{case.label}' (draw a "
                     "permutation: sampling with replacement repeats examples)")
@@ -219,9 +219,7 @@ def noise_equals_signal(sigma2: float, signal: float, n: int) -> float:
 
     σ²(N − B) = ‖g‖² B (N − 1) gives B = σ²N / (‖g‖²(N − 1) + σ²).
     """
-    b = sigma2 * n / (signal * (n - 1) + sigma2)
-    assert np.isclose(gn.predicted_variance(sigma2, b, n), signal)
-    return float(b)
+    return float(sigma2 * n / (signal * (n - 1) + sigma2))
 
 
 def _noise_cases(rng: np.random.Generator) -> list[Case]:
@@ -257,8 +255,7 @@ def _network_cases(rng: np.random.Generator) -> list[Case]:
     def case(label: str, sizes: list[int], n: int) -> Case:
         params = []
         for fan_in, fan_out in itertools.pairwise(sizes):
-            params += [rng.normal(scale=np.sqrt(2 / fan_in), size=(fan_out, fan_in)),
-                       0.1 * rng.normal(size=fan_out)]
+            params += [he_normal(fan_in, fan_out, rng=rng), 0.1 * rng.normal(size=fan_out)]
         return Case(label, (params, rng.normal(size=(n, sizes[0])),
                             rng.integers(0, sizes[-1], size=n)))
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from lecture_utils import initialisers, paths, propagation
 from lecture_utils.exercises.core import Case, Exercise, Mutant, register
+from lecture_utils.mlp import MLP
 
 
 # --------------------------------------------------------------------------- inputs
@@ -74,18 +75,11 @@ def _jacobian_cases(rng: np.random.Generator) -> list[Case]:
 def _signals(weights: Sequence[np.ndarray], x: np.ndarray,
              y: np.ndarray | None = None) -> propagation.Signals:
     """``propagation.propagate`` on the torch twin of ``weights`` (float64, zero biases)."""
-    import torch
-    from torch import nn
-
-    layers: list[nn.Module] = []
-    for W in weights:
-        linear = nn.Linear(W.shape[1], W.shape[0]).double()
-        with torch.no_grad():
-            linear.weight.copy_(torch.from_numpy(np.asarray(W, dtype=np.float64)))
-            linear.bias.zero_()
-        layers += [linear, nn.ReLU()]
+    sizes = [weights[0].shape[1], *(W.shape[0] for W in weights)]
+    params = [a for W in weights for a in (W, np.zeros(len(W)))]
+    model = MLP(sizes, dtype=np.float64).load_state(params).to_torch()
     labels = np.zeros(len(x), dtype=np.int64) if y is None else y
-    return propagation.propagate(nn.Sequential(*layers[:-1]), x, labels)
+    return propagation.propagate(model, x, labels)
 
 
 def forward_std(weights: Sequence[np.ndarray], x: np.ndarray) -> np.ndarray:
