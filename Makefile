@@ -2,7 +2,7 @@
 # they create .venv if missing and install the pinned requirements (quick when installed).
 #   make lab    torch (CPU build on Linux) + the student lock, requirements/student.txt
 #   make test   the same + the developer lock, requirements/dev.txt; also builds .venv-student
-#               from the student lock alone, the environment tests/test_student_env.py runs in
+#               from the student lock alone, the environment tests/project/test_student_env.py runs in
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -83,7 +83,7 @@ $(STAMP): $(VENV)/.student $(DEV_LOCK)
 	$(BIN)/python $(PIP) -r $(DEV_LOCK)
 	touch $@
 
-# The student environment of tests/test_student_env.py: the student lock alone, no test tools.
+# The student environment of tests/project/test_student_env.py: the student lock alone, no test tools.
 $(STUDENT_VENV)/.installed: $(STUDENT_LOCK) pyproject.toml $(call rebuild,$(STUDENT_VENV_PYTHON))
 	$(call make_venv,$(STUDENT_VENV),$(STUDENT_VENV_PYTHON))
 	$(call install_student,$(STUDENT_VENV))
@@ -130,7 +130,7 @@ lock: $(STAMP)
 ## Write the student edition notebooks/student/ (solutions stubbed, outputs cleared).
 .PHONY: student
 student: $(STAMP)
-	$(BIN)/python -m lecture_utils.editions
+	$(BIN)/python -m lecture_utils.course.editions
 
 ## Build the static website of the notebooks into build/site/html (site/build_site.py).
 .PHONY: site

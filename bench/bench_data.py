@@ -26,7 +26,7 @@ import tempfile
 import zlib
 from pathlib import Path
 
-from lecture_utils.data import FILES, mnist_status
+from lecture_utils.data.mnist import FILES, mnist_status
 
 TARGET_S = 1.0
 TARGET_MB = 300.0
@@ -34,7 +34,7 @@ BOMB_ZEROS = 1 << 30
 
 CHILD = r"""
 import json, resource, sys, time, tracemalloc
-from lecture_utils.data import MnistFileError, load_mnist
+from lecture_utils.data.mnist import MnistFileError, load_mnist
 folder, trace, validation = sys.argv[1] or None, sys.argv[2] == "1", int(sys.argv[3])
 rss_mb = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 base = rss_mb()

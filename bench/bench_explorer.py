@@ -14,8 +14,8 @@ import statistics
 import sys
 import time
 
-from lecture_utils import explorer
-from lecture_utils.plots import use_style
+from lecture_utils.figures import explorer
+from lecture_utils.figures.plots import use_style
 
 TARGET_MS = 60.0
 STEPS = 200

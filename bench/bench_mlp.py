@@ -49,10 +49,10 @@ import torch
 from threadpoolctl import threadpool_info
 
 from lecture_utils.blas import ROUTE, add_matmul
-from lecture_utils.data import load_mnist
-from lecture_utils.mlp import MLP
-from lecture_utils.optimizers import GradientDescent
-from lecture_utils.training import batch_buffers, gather, update_function
+from lecture_utils.data.mnist import load_mnist
+from lecture_utils.network.mlp import MLP
+from lecture_utils.optim.optimizers import GradientDescent
+from lecture_utils.optim.training import batch_buffers, gather, update_function
 
 BATCH = 100
 KERNEL_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")

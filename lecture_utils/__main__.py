@@ -17,7 +17,7 @@ commands:
 
 def check(argv: Sequence[str]) -> int:
     """The environment check of notebook 00; exit code 1 if something is missing."""
-    from lecture_utils import environment
+    from lecture_utils.course import environment
 
     if argv:
         print(f"check takes no options, got {' '.join(argv)}", file=sys.stderr)
@@ -28,8 +28,8 @@ def check(argv: Sequence[str]) -> int:
 
 
 def fetch_data(argv: Sequence[str]) -> int:
-    """Download and verify MNIST (see :func:`lecture_utils.data.main`)."""
-    from lecture_utils import data
+    """Download and verify MNIST (see :func:`lecture_utils.data.mnist.main`)."""
+    from lecture_utils.data import mnist as data
 
     return data.main(argv)
 

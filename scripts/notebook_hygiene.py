@@ -2,7 +2,7 @@
 
 Usage: python scripts/notebook_hygiene.py [NOTEBOOK ...]
 (default: notebooks/*.ipynb and notebooks/student/*.ipynb). Prints one line per problem and
-exits 1 if there is any. The pre-commit hook and ``tests/test_notebook_hygiene.py`` call it.
+exits 1 if there is any. The pre-commit hook and ``tests/project/test_notebook_hygiene.py`` call it.
 """
 
 from __future__ import annotations

@@ -3,10 +3,11 @@
     python scripts/sync_notebook_headers.py [--check] [NOTEBOOK ...]
 
 Without arguments: every notebook of both editions (notebooks/*.ipynb, notebooks/student/*.ipynb).
-The setup cell (text from :func:`lecture_utils.colab.cell_source`, tagged ``colab-setup``)
+The setup cell (text from :func:`lecture_utils.course.colab.cell_source`, tagged ``colab-setup``)
 follows the title cell (the first markdown cell), so it is the first code cell; the title gets,
 under its heading, one line of badges opening the student edition of that notebook on Colab
-(at ``lecture_utils.colab.REF``, the ref the cell installs) and on Binder. The repository is the
+(at ``lecture_utils.course.colab.REF``, the ref the cell installs) and on Binder. The repository is
+the
 ``[repository]`` link of README.md. Running it twice changes nothing; ``--check`` changes
 nothing and exits 1 when a notebook is not in sync.
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 
-from lecture_utils import colab
+from lecture_utils.course import colab
 
 ROOT = Path(__file__).resolve().parent.parent
 BADGE_MARK = "colab-badge.svg"

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import nbformat
 
-from lecture_utils import colab
+from lecture_utils.course import colab
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "site"

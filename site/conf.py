@@ -38,7 +38,8 @@ html_css_files = ["site.css"]
 templates_path: list[str] = []
 html_theme_options = {
     # repository_url and repository_branch: passed by build_site.py (the README's link
-    # definition; the git ref that the notebooks' Colab cell installs, lecture_utils.colab.REF).
+    # definition; the git ref that the notebooks' Colab cell installs,
+    # lecture_utils.course.colab.REF).
     "path_to_docs": "notebooks/student",   # launch buttons open the student edition
     "use_repository_button": True,
     "use_download_button": True,

@@ -14,7 +14,7 @@ import pytest
 def mnist_dir() -> Path:
     """The MNIST folder the loader itself would read (``LECTURE_MNIST_DIR``, else the user
     cache), without network; skipped locally only if the four files are not there."""
-    from lecture_utils.data import mnist_status
+    from lecture_utils.data.mnist import mnist_status
 
     status = mnist_status()
     if not status.ok:

@@ -54,7 +54,8 @@ How a notebook author writes an exercise
    student edition shows ``YOUR ANSWER HERE``).
 
 5. **Run** ``make student`` (writes ``notebooks/student/``) and
-   ``pytest tests/test_exercise_checks.py tests/test_editions.py``. The tests find each
+   ``pytest tests/exercises/test_exercise_checks.py tests/course/test_editions.py``. The tests find
+   each
    exercise cell as a code cell holding ``### BEGIN SOLUTION`` followed (next code cell) by a
    cell calling ``check("<name>", ...)``; they prove that the notebook's solution gets
    "correct", the stub "not attempted yet", every mutant "not yet", that the reference

@@ -35,7 +35,8 @@ VERDICT_RE = re.compile(r"^(?P<name>[a-z][a-z0-9_]*): "
                         r"(?P<verdict>correct|not attempted yet|not yet)(?:: (?P<hint>.*))?$",
                         re.MULTILINE)
 #: A check cell's call, ``softmax = check("softmax", softmax)``: a name and a function name
-#: (the old numerical ``check(name, expected, value)`` of ``lecture_utils.notebook`` differs).
+#: (the old numerical ``check(name, expected, value)`` of ``lecture_utils.course.notebook``
+#: differs).
 CHECK_CALL = re.compile(r"""\bcheck\(\s*["']([a-z][a-z0-9_]*)["']\s*,\s*[A-Za-z_][\w.]*\s*\)""")
 FALLBACK_TEXT = "the cells below use the reference implementation"
 NOT_ATTEMPTED = "not attempted yet"

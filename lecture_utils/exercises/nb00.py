@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from lecture_utils import optimizers
 from lecture_utils.exercises.core import Case, Exercise, Mutant, register
+from lecture_utils.optim import optimizers
 
 
 # --------------------------------------------------------------------------- inputs

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from lecture_utils import functions as fn
-from lecture_utils import likelihood as lik
+from lecture_utils.analysis import likelihood as lik
 from lecture_utils.exercises.core import Case, Exercise, Mutant, register
+from lecture_utils.network import functions as fn
 
 
 # --------------------------------------------------------------------------- inputs

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from lecture_utils import functions as fn
-from lecture_utils import paths, tiny
+from lecture_utils.analysis import paths, tiny
 from lecture_utils.exercises.core import Case, Exercise, Mutant, register
+from lecture_utils.network import functions as fn
 
 
 # --------------------------------------------------------------------------- references
@@ -39,7 +39,7 @@ def backprop_step(dC_dh_next: np.ndarray, W_next: np.ndarray, h: np.ndarray) -> 
     """∂C/∂h(l) from ∂C/∂h(l+1) for h(l+1) = tanh(W(l+1) h(l)) (slide "... dynamic programming").
 
     ∂C/∂h(l)_j = Σ_i ∂C/∂h(l+1)_i ∂h(l+1)_i/∂h(l)_j, the local derivative being the Jacobian
-    J_ij = (1 − h(l+1)_i²)·W(l+1)_ij of :func:`lecture_utils.paths.local_jacobians`.
+    J_ij = (1 − h(l+1)_i²)·W(l+1)_ij of :func:`lecture_utils.analysis.paths.local_jacobians`.
     """
     W_next = np.asarray(W_next, dtype=float)
     delta = np.asarray(dC_dh_next, dtype=float) * fn.tanh_grad(W_next @ np.asarray(h, float))

@@ -5,7 +5,7 @@ Slide "Gradient descent": the loop θ_{k+1} = θ_k − η g_k; slide "Momentum m
 complex": the step θ − H⁻¹ g and its saddle-free repair −|H|⁻¹ g (Dauphin et al., 2014); and
 momentum's largest stable step size near the minimum, a value read off the Hessian.
 Every coding check runs the student's function on random quadratics of its own making and on
-Tiny Example II, against ``lecture_utils.optimizers`` and torch (``torch.optim.SGD``,
+Tiny Example II, against ``lecture_utils.optim.optimizers`` and torch (``torch.optim.SGD``,
 ``torch.linalg``).
 """
 
@@ -15,10 +15,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from lecture_utils import optimizers as opt
+from lecture_utils.analysis.tiny import TINY_II
 from lecture_utils.exercises.core import Case, Exercise, Mutant, register
-from lecture_utils.tiny import TINY_II
-from lecture_utils.trajectories import Quadratic
+from lecture_utils.optim import optimizers as opt
+from lecture_utils.optim.trajectories import Quadratic
 
 Grad = Callable[[np.ndarray], np.ndarray]
 
@@ -89,7 +89,8 @@ def _saddle_free_cases(rng: np.random.Generator) -> list[Case]:
 
 # --------------------------------------------------------------------------- references
 def _iterates(method: opt.Optimizer, grad: Grad, theta0: np.ndarray, steps: int) -> np.ndarray:
-    """θ_0 … θ_steps of ``method`` (an optimiser of ``lecture_utils.optimizers``), (steps+1, n)."""
+    """θ_0 … θ_steps of ``method`` (an optimiser of ``lecture_utils.optim.optimizers``), (steps+1,
+    n)."""
     theta = np.array(theta0, dtype=float)
     points = [theta.copy()]
     for _ in range(steps):

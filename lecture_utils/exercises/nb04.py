@@ -1,7 +1,7 @@
 """Exercises of notebook 04 (MNIST with backpropagation written by hand): the backward pass.
 
 Slide "Backpropagation - dynamic programming", one line of the recursion per exercise, in the
-batch layout of ``lecture_utils.mlp`` (one example per row, ``W(l)`` of shape
+batch layout of ``lecture_utils.network.mlp`` (one example per row, ``W(l)`` of shape
 ``(n_l, n_{l-1})``)::
 
     delta(L) = (softmax(z) - Y) / N                         output_delta(z, y)
@@ -11,7 +11,7 @@ batch layout of ``lecture_utils.mlp`` (one example per row, ``W(l)`` of shape
 
 and slide "Mini-batch training" (anneal η_k): the linear schedule ``linear_schedule``.
 The check's inputs are the activations of small random float64 networks of
-:class:`lecture_utils.mlp.MLP` (random nonzero biases, some ReLUs off); each line is also
+:class:`lecture_utils.network.mlp.MLP` (random nonzero biases, some ReLUs off); each line is also
 computed by torch autograd (``torch.nn.functional``), the oracle.
 """
 
@@ -21,11 +21,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from lecture_utils import schedules
 from lecture_utils.exercises.core import Case, Exercise, Mutant, register
 from lecture_utils.exercises.nb01 import _torch_cross_entropy_grad
-from lecture_utils.functions import one_hot, softmax
-from lecture_utils.mlp import MLP
+from lecture_utils.network.functions import one_hot, softmax
+from lecture_utils.network.mlp import MLP
+from lecture_utils.optim import schedules
 
 #: (layer sizes, batch size N) of the check's networks: the first has a square W(3) (so a
 #: transposed W(l+1) gives wrong numbers, not an error), the last a single example.
@@ -57,7 +57,8 @@ def relu_backward(delta_next: np.ndarray, w_next: np.ndarray, h: np.ndarray) -> 
 
 
 def linear_schedule(k: int, eta0: float, eta_end: float, tau: int) -> float:
-    """``η_k = (1 − s) η_0 + s η_τ``, ``s = min(k/τ, 1)``: ``lecture_utils.schedules.Linear``."""
+    """``η_k = (1 − s) η_0 + s η_τ``, ``s = min(k/τ, 1)``:
+    ``lecture_utils.optim.schedules.Linear``."""
     return schedules.Linear(eta0, eta_end, tau=tau)(k)
 
 

@@ -3,7 +3,7 @@
 Slide "Mini-batch training": the mini-batch sampler of one epoch, the batch size at which
 the gradient noise equals the signal, a 1/t schedule; "Adaptation of η_k possible (Adam,
 Adagrad, Adadelta)": the Adam and RMSprop updates as step functions on arrays, checked step
-by step against ``lecture_utils.optimizers`` and ``torch.optim``; slide "Objectives of
+by step against ``lecture_utils.optim.optimizers`` and ``torch.optim``; slide "Objectives of
 lecture": the gradient of the MNIST network by autograd, against the hand-written backward
 pass.
 """
@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from lecture_utils import optimizers as opt
 from lecture_utils.exercises.core import Case, Exercise, Mutant, register
-from lecture_utils.initialisers import he_normal
-from lecture_utils.mlp import MLP
-from lecture_utils.training import minibatches
+from lecture_utils.network.initialisers import he_normal
+from lecture_utils.network.mlp import MLP
+from lecture_utils.optim import optimizers as opt
+from lecture_utils.optim.training import minibatches
 
 SLIDE = "Mini-batch training"
 
@@ -31,7 +31,7 @@ def epoch_batches(n: int, batch_size: int, rng: np.random.Generator | int) -> li
 
     A new permutation of ``0, ..., n-1`` drawn from ``rng``, cut into batches of
     ``batch_size``; the last batch holds the remaining ``n % batch_size`` indices. The
-    reference is ``lecture_utils.training.minibatches`` on the indices themselves.
+    reference is ``lecture_utils.optim.training.minibatches`` on the indices themselves.
     """
     index = np.arange(n)
     return [batch for batch, _ in minibatches(index, index, batch_size, rng=rng)]

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from lecture_utils import hessian
+from lecture_utils.analysis import hessian
+from lecture_utils.analysis.tiny import TINY_II, TinyExampleII
 from lecture_utils.exercises.core import Case, Exercise, Mutant, register
-from lecture_utils.optimizers import GradientDescent
-from lecture_utils.tiny import TINY_II, TinyExampleII
-from lecture_utils.trajectories import run_trajectory
+from lecture_utils.optim.optimizers import GradientDescent
+from lecture_utils.optim.trajectories import run_trajectory
 
 
 # --------------------------------------------------------------------------- inputs

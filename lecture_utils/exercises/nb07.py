@@ -5,11 +5,12 @@ up through L ReLU layers recording the spread of the activations, the loop that 
 gradient back down recording the spread of δ_l = ∂C/∂z_l, and the "linear given the
 indicators" Jacobian ∂y_i/∂x_l = Σ_jk 1(h⁽²⁾_j>0) 1(h⁽¹⁾_k>0) W⁽³⁾_ij W⁽²⁾_jk W⁽¹⁾_kl; then
 "Scale of initialization important": the per-layer factor σ_w²·fan_in/2 and the He and
-Glorot standard deviations. The loops are checked against ``lecture_utils.propagation``
-(torch autograd), the Jacobian against ``lecture_utils.paths`` and torch autograd.
+Glorot standard deviations. The loops are checked against ``lecture_utils.analysis.propagation``
+(torch autograd), the Jacobian against ``lecture_utils.analysis.paths`` and torch autograd.
 
 A network is a list ``weights = [W_1, ..., W_L, W_out]`` of arrays of shape (fan_out, fan_in),
-as ``lecture_utils.initialisers`` draws them; z_l = h_{l−1} W_lᵀ on a batch (rows = examples),
+as ``lecture_utils.network.initialisers`` draws them; z_l = h_{l−1} W_lᵀ on a batch (rows =
+examples),
 h_l = relu(z_l), h_0 = x, zero biases, logits h_L W_outᵀ, C the mean cross-entropy.
 """
 
@@ -20,9 +21,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from lecture_utils import initialisers, paths, propagation
+from lecture_utils.analysis import paths, propagation
 from lecture_utils.exercises.core import Case, Exercise, Mutant, register
-from lecture_utils.mlp import MLP
+from lecture_utils.network import initialisers
+from lecture_utils.network.mlp import MLP
 
 
 # --------------------------------------------------------------------------- inputs

@@ -1,0 +1,42 @@
+"""What every notebook calls: ``setup`` (seeds, plot style) and ``show`` (figures with alt text)."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+
+def setup(seed: int = 0) -> np.random.Generator:
+    """Seed every generator and apply the shared plot style.
+
+    Returns the notebook's one ``numpy.random.Generator``. Threads are left to the machine
+    (a student gets all cores); where stored outputs are made and compared (``make outputs``,
+    ``make test``) the environment sets ``OMP_NUM_THREADS=1``, which torch and OpenBLAS obey.
+    """
+    import torch
+
+    from lecture_utils.figures import plots
+
+    random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 - for third-party code that still uses the legacy global
+    torch.manual_seed(seed)
+    np.set_printoptions(precision=4, suppress=True)
+    plots.use_style()
+    return np.random.default_rng(seed)
+
+
+def show(fig: object, alt: str) -> None:
+    """Display a matplotlib figure as a PNG with its text description, then close it.
+
+    ``alt`` is stored in the output's metadata (``{"image/png": {"alt": alt}}``), where
+    JupyterLab, screen readers and the static site read it. Use it instead of ``plt.show()``.
+    """
+    import matplotlib.pyplot as plt
+    from IPython.core.pylabtools import print_figure
+    from IPython.display import Image, display
+
+    if not isinstance(alt, str) or not alt.strip():
+        raise ValueError(f"alt must be a non-empty description of the figure, got {alt!r}")
+    display(Image(data=print_figure(fig, "png"), alt=alt.strip()))
+    plt.close(fig)

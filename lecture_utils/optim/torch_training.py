@@ -1,0 +1,200 @@
+"""Train the torch twin of the MLP with any ``torch.optim`` optimiser (notebook 05).
+
+Slides "Mini-batch training": θ_{k+1} = θ_k − η_k g_k with g_k the gradient of the mean
+cross-entropy over a mini-batch of B examples, ⌈n/B⌉ updates per epoch, η_k optionally
+annealed by a schedule ``step -> η``. The loop is ``training.run_epochs``, the one of the numpy
+network: the same seeded batches, the same :class:`~lecture_utils.optim.training.History`, so a
+numpy
+optimiser on the numpy network and its ``torch.optim`` twin see identical data.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
+from typing import NamedTuple
+
+import numpy as np
+import torch
+from torch import nn
+
+from lecture_utils.optim.optimizers import (
+    Adadelta,
+    Adagrad,
+    Adam,
+    GradientDescent,
+    Momentum,
+    Optimizer,
+    RMSprop,
+    make_optimizer,
+)
+from lecture_utils.optim.training import History, check_loop_arguments, run_epochs
+
+#: Builds an optimiser for the given parameters, e.g. ``partial(torch.optim.Adam, lr=1e-3)``.
+OptimizerFactory = Callable[[Iterable[torch.Tensor]], torch.optim.Optimizer]
+
+#: Default η of each optimiser, not tuned: 0.1 for SGD, 0.01 for momentum (the same effective
+#: step η/(1 − 0.9) = 0.1); torch's defaults for Adagrad and Adadelta (ρ = 0.9; Zeiler used 0.95),
+#: Adam's paper's (= torch's), and for RMSprop a tenth of torch's η = 0.01 (ρ = 0.99 is torch's,
+#: Tieleman & Hinton's is 0.9).
+DEFAULT_LR: dict[str, float] = {
+    "SGD": 0.1,
+    "Momentum": 0.01,
+    "Nesterov": 0.01,
+    "Adagrad": 0.01,
+    "RMSprop": 0.001,
+    "Adadelta": 1.0,
+    "Adam": 0.001,
+}
+
+
+class TrainedRun(NamedTuple):
+    """A trained model and the history of its training."""
+
+    model: nn.Module
+    history: History
+
+
+def train_torch(model: nn.Module, optimizer: torch.optim.Optimizer, x: np.ndarray,
+                y: np.ndarray, *, epochs: int = 1, batch_size: int = 100, seed: int = 0,
+                schedule: Callable[[int], float] | None = None,
+                x_val: np.ndarray | None = None, y_val: np.ndarray | None = None,
+                eval_every: int | None = None, progress: bool = False) -> History:
+    """Mini-batch training of ``model`` in place: for each batch, θ ← optimiser step on g_k.
+
+    Batches: ``training.minibatches`` with ``np.random.default_rng(seed)``, one shuffle per
+    epoch, identical to the numpy loop. ``schedule(k)`` (optional) sets η_k of every parameter
+    group before update k = 0, 1, ... (slide "Mini-batch training": anneal η_k towards the end).
+    Labels ``y`` are class indices; ``progress`` shows a tqdm bar. Returns the
+    :class:`~lecture_utils.optim.training.History` of the loop both trainers share
+    (``training.run_epochs``).
+    """
+    check_loop_arguments(epochs, batch_size, eval_every, x_val, y_val)
+    xt, yt = _as_tensors(model, x, y)
+
+    def update(index: np.ndarray) -> float:
+        rows = torch.from_numpy(index)
+        optimizer.zero_grad(set_to_none=True)
+        loss = nn.functional.cross_entropy(model(xt[rows]), yt[rows])
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    def set_lr(eta: float) -> None:
+        for group in optimizer.param_groups:
+            group["lr"] = eta
+
+    val = None if x_val is None else (x_val, y_val)
+    return run_epochs(model, update, len(xt), set_lr=set_lr,
+                      get_lr=lambda: float(optimizer.param_groups[0]["lr"]),
+                      train_data=(xt.numpy(), yt.numpy()), val_data=val, epochs=epochs,
+                      batch_size=batch_size, seed=seed, schedule=schedule,
+                      eval_every=eval_every, progress=progress)
+
+
+def train_many(model: nn.Module, optimizers: Mapping[str, OptimizerFactory], x: np.ndarray,
+               y: np.ndarray, **kwargs) -> dict[str, TrainedRun]:
+    """Train a copy of ``model`` with each optimiser: same initial weights, same batches.
+
+    ``kwargs`` go to :func:`train_torch` (epochs, batch_size, seed, schedule, x_val, ...).
+    ``model`` itself is left untouched.
+    """
+    if not optimizers:
+        raise ValueError("optimizers must name at least one optimiser factory")
+    runs = {}
+    for name, factory in optimizers.items():
+        twin = copy.deepcopy(model)
+        runs[name] = TrainedRun(twin, train_torch(twin, factory(twin.parameters()), x, y, **kwargs))
+    return runs
+
+
+def compare_optimizers(model: nn.Module, x: np.ndarray, y: np.ndarray, x_val: np.ndarray,
+                       y_val: np.ndarray, *, names: Sequence[str] = ("SGD", "Momentum", "Adam"),
+                       lr_scale: float = 1.0, batch_size: int = 100, epochs: int = 1,
+                       seed: int = 0) -> dict[str, History]:
+    """:func:`train_many` with the lecture's optimisers ``names`` (:func:`torch_optimizers`).
+
+    η = ``lr_scale`` × ``DEFAULT_LR[name]``; losses and validation accuracies are measured five
+    times per epoch. Keys name the optimiser and its η: ``"Adam (η = 0.001)"``.
+    """
+    if not names:
+        raise ValueError("names must list at least one optimiser, e.g. ('SGD', 'Adam')")
+    factories = torch_optimizers(names, lr_scale=lr_scale)
+    steps_per_epoch = -(-len(x) // batch_size)
+    runs = train_many(model, factories, x, y, epochs=epochs, batch_size=batch_size, seed=seed,
+                      x_val=x_val, y_val=y_val, eval_every=max(1, steps_per_epoch // 5))
+    return {f"{name} (η = {factories[name].keywords['lr']:.3g})": run.history
+            for name, run in runs.items()}
+
+
+#: The lecture's optimisers: display name -> key of ``lecture_utils.optim.optimizers.OPTIMIZERS``.
+LECTURE_OPTIMIZERS: dict[str, str] = {
+    "SGD": "gd",
+    "Momentum": "momentum",
+    "Nesterov": "nesterov",
+    "Adagrad": "adagrad",
+    "RMSprop": "rmsprop",
+    "Adadelta": "adadelta",
+    "Adam": "adam",
+}
+
+
+def torch_twin(optimizer: Optimizer) -> OptimizerFactory:
+    """The ``torch.optim`` optimiser that takes the same steps as a numpy ``optimizer``.
+
+    ``GradientDescent``/``Momentum`` -> ``SGD`` (torch's buffer b = −m/η, identical steps for
+    a constant η), the adaptive methods -> their namesakes with the same η, decay rates and ε.
+    Returns a ``functools.partial``, so ``factory.keywords`` shows the hyperparameters.
+    """
+    if isinstance(optimizer, Momentum):
+        return partial(torch.optim.SGD, lr=optimizer.lr, momentum=optimizer.momentum,
+                       nesterov=optimizer.nesterov)
+    if isinstance(optimizer, GradientDescent):
+        return partial(torch.optim.SGD, lr=optimizer.lr)
+    if isinstance(optimizer, Adagrad):
+        return partial(torch.optim.Adagrad, lr=optimizer.lr, eps=optimizer.eps)
+    if isinstance(optimizer, RMSprop):
+        return partial(torch.optim.RMSprop, lr=optimizer.lr, alpha=optimizer.alpha,
+                       eps=optimizer.eps)
+    if isinstance(optimizer, Adadelta):
+        return partial(torch.optim.Adadelta, lr=optimizer.lr, rho=optimizer.rho,
+                       eps=optimizer.eps)
+    if isinstance(optimizer, Adam):
+        return partial(torch.optim.Adam, lr=optimizer.lr, betas=optimizer.betas,
+                       eps=optimizer.eps)
+    raise TypeError(f"optimizer must be one of GradientDescent, Momentum, Nesterov, Adagrad, "
+                    f"RMSprop, Adadelta, Adam; got {type(optimizer).__name__}")
+
+
+def torch_optimizers(names: Iterable[str] | None = None, *, lr_scale: float = 1.0,
+                     lr: Mapping[str, float] | None = None) -> dict[str, OptimizerFactory]:
+    """``torch.optim`` twins of the lecture's optimisers (:data:`LECTURE_OPTIMIZERS`) by name.
+
+    Hyperparameters are those of ``lecture_utils.optim.optimizers`` (momentum 0.9, torch's decay
+    rates and ε); η is ``lr_scale × DEFAULT_LR[name]`` unless ``lr`` overrides it by name.
+    Each factory is a ``functools.partial``: ``factory.keywords["lr"]`` is its η.
+    """
+    if lr_scale <= 0:
+        raise ValueError(f"lr_scale must be > 0, got {lr_scale}")
+    chosen = list(LECTURE_OPTIMIZERS) if names is None else list(names)
+    unknown = sorted(set(chosen) - set(LECTURE_OPTIMIZERS) | set(lr or {}) - set(chosen))
+    if unknown:
+        raise ValueError(f"unknown optimiser name(s) {unknown}; "
+                         f"expected some of {list(LECTURE_OPTIMIZERS)}")
+    rates = {name: lr_scale * DEFAULT_LR[name] for name in chosen} | dict(lr or {})
+    return {name: torch_twin(make_optimizer(LECTURE_OPTIMIZERS[name], lr=rates[name]))
+            for name in chosen}
+
+
+def _as_tensors(model: nn.Module, x: np.ndarray | torch.Tensor,
+                y: np.ndarray | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    dtype = next(model.parameters()).dtype
+    xt = torch.as_tensor(x).to(dtype).reshape(len(x), -1)
+    yt = torch.as_tensor(y)
+    if yt.ndim != 1 or yt.dtype.is_floating_point:
+        raise ValueError(f"y must be a 1-d array of integer class labels, got shape "
+                         f"{tuple(yt.shape)} and dtype {yt.dtype}")
+    if len(yt) != len(xt):
+        raise ValueError(f"x and y must have the same length, got {len(xt)} and {len(yt)}")
+    return xt, yt.long()
