@@ -18,13 +18,8 @@ from numpy.typing import ArrayLike
 __all__ = ["ArgumentTypeError", "finite_vector", "integer", "positive", "real", "unit_interval"]
 
 
-class ArgumentTypeError(TypeError, ValueError):
-    """An argument of the wrong type, e.g. ``2.5`` or ``True`` where an integer is expected.
-
-    A ``TypeError``, and also a ``ValueError`` (like numpy's ``AxisError``, which is both a
-    ``ValueError`` and an ``IndexError``): several functions reported such arguments with a
-    ``ValueError`` before their checks were shared here, so callers catching either still work.
-    """
+class ArgumentTypeError(TypeError):
+    """An argument of the wrong type, e.g. ``2.5`` or ``True`` where an integer is expected."""
 
 
 def integer(name: str, value: object, *, minimum: int, maximum: int | None = None) -> int:

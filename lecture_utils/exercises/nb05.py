@@ -3,9 +3,9 @@
 Slide "Mini-batch training": the mini-batch sampler of one epoch, the batch size at which
 the gradient noise equals the signal, a 1/t schedule; "Adaptation of η_k possible (Adam,
 Adagrad, Adadelta)": the Adam and RMSprop updates as step functions on arrays, checked step
-by step against ``lecture_utils.optim.optimizers`` and ``torch.optim``; slide "Objectives of
-lecture": the gradient of the MNIST network by autograd, against the hand-written backward
-pass.
+by step against ``torch.optim`` (each reference is the formula, which ``reveal`` shows);
+slide "Objectives of lecture": the gradient of the MNIST network by autograd, against the
+hand-written backward pass.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import numpy as np
 from lecture_utils.exercises.core import Case, Exercise, Mutant, register
 from lecture_utils.network.initialisers import he_normal
 from lecture_utils.network.mlp import MLP
-from lecture_utils.optim import optimizers as opt
 from lecture_utils.optim.training import minibatches
 
 SLIDE = "Mini-batch training"
@@ -108,29 +107,45 @@ def adam_step(theta: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, t:
     """One Adam step (Kingma & Ba, 2015, Algorithm 1) on arrays; returns the new θ, m, v.
 
     m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², θ ← θ − η m̂/(√v̂ + ε) with m̂ = m/(1−β₁ᵗ),
-    v̂ = v/(1−β₂ᵗ), t = 1 for the first step. The reference is ``optimizers.Adam`` started
-    from the state (m, v, t − 1).
+    v̂ = v/(1−β₂ᵗ), t = 1 for the first step (``optimizers.Adam.update`` is the same formula).
     """
-    adam = opt.Adam(lr=eta, betas=(beta1, beta2), eps=eps)
-    theta = np.array(theta, dtype=float)
-    adam.state[0] = {"exp_avg": np.array(m, dtype=float), "exp_avg_sq": np.array(v, dtype=float)}
-    adam.t = t - 1
-    adam.step([theta], [g])
-    return theta, adam.state[0]["exp_avg"], adam.state[0]["exp_avg_sq"]
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g**2
+    m_hat = m / (1 - beta1**t)
+    v_hat = v / (1 - beta2**t)
+    theta = theta - eta * m_hat / (np.sqrt(v_hat) + eps)
+    return theta, m, v
 
 
 def rmsprop_step(theta: np.ndarray, g: np.ndarray, v: np.ndarray, eta: float,
                  rho: float = 0.99, eps: float = 1e-8) -> tuple[np.ndarray, np.ndarray]:
     """One RMSprop step (Tieleman & Hinton, 2012) on arrays; returns the new θ and v.
 
-    v ← ρv + (1−ρ)g², θ ← θ − η g/(√v + ε) (torch's ``alpha`` is ρ). The reference is
-    ``optimizers.RMSprop`` started from the state v.
+    v ← ρv + (1−ρ)g², θ ← θ − η g/(√v + ε) (torch's ``alpha`` is ρ).
     """
-    rmsprop = opt.RMSprop(lr=eta, alpha=rho, eps=eps)
-    theta = np.array(theta, dtype=float)
-    rmsprop.state[0] = {"square_avg": np.array(v, dtype=float)}
-    rmsprop.step([theta], [g])
-    return theta, rmsprop.state[0]["square_avg"]
+    v = rho * v + (1 - rho) * g**2
+    theta = theta - eta * g / (np.sqrt(v) + eps)
+    return theta, v
+
+
+def _adam_without_bias_correction(theta: np.ndarray, g: np.ndarray, m: np.ndarray,
+                                  v: np.ndarray, t: int, eta: float, beta1: float = 0.9,
+                                  beta2: float = 0.999, eps: float = 1e-8
+                                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The slip: θ moved by m/(√v + ε), without m̂ and v̂."""
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g**2
+    return theta - eta * m / (np.sqrt(v) + eps), m, v
+
+
+def _adam_eps_inside(theta: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, t: int,
+                     eta: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The slip: ε inside the square root, √(v̂ + ε)."""
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g**2
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    return theta - eta * m_hat / np.sqrt(v_hat + eps), m, v
 
 
 def _gradients(rng: np.random.Generator, shape: tuple[int, ...], steps: int) -> list[np.ndarray]:
@@ -272,10 +287,19 @@ ADAM_STEP = Exercise(
     rtol=1e-9,
     atol=1e-12,
     mutants=(Mutant("m_hat = m / (1 - beta1**t)", "m_hat = m", "relative error"),
+             Mutant("m_hat = m / (1 - beta1**t)\n    v_hat = v / (1 - beta2**t)",
+                    "m_hat = m\n    v_hat = v", "bias correction"),
              Mutant("np.sqrt(v_hat) + eps", "v_hat + eps", "relative error"),
-             Mutant("np.sqrt(v_hat) + eps", "np.sqrt(v_hat + eps)", "relative error"),
+             Mutant("np.sqrt(v_hat) + eps", "np.sqrt(v_hat + eps)", "outside the square root"),
              Mutant("(1 - beta2) * g**2", "(1 - beta2) * g", "never negative"),
              Mutant("theta - eta", "theta + eta", "relative error")),
+    outputs=("θ", "m", "v"),
+    slips=((_adam_without_bias_correction,
+            "θ is off: the bias correction is missing, θ moves by m̂/(√v̂ + ε) with "
+            "m̂ = m/(1 − β₁ᵗ) and v̂ = v/(1 − β₂ᵗ) (m and v themselves are right)"),
+           (_adam_eps_inside,
+            "θ is off by a little: ε belongs outside the square root, √v̂ + ε, not √(v̂ + ε) "
+            "(m and v are right)")),
     hints={"shape": "return the tuple (theta, m, v), each shaped like theta",
            "overflow": "v is a running average of g², which is never negative"},
     slide=SLIDE,
@@ -291,6 +315,7 @@ RMSPROP_STEP = Exercise(
     mutants=(Mutant("rho * v + (1 - rho) * g**2", "(1 - rho) * v + rho * g**2", ""),
              Mutant("np.sqrt(v) + eps", "v + eps", "relative error"),
              Mutant("theta - eta", "theta + eta", "relative error")),
+    outputs=("θ", "v"),
     hints={"shape": "return the tuple (theta, v), each shaped like theta"},
     slide=SLIDE,
 )

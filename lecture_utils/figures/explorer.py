@@ -27,22 +27,15 @@ from matplotlib.lines import Line2D
 from lecture_utils.analysis.tiny import TINY_II, grid
 from lecture_utils.figures import plots
 from lecture_utils.figures.live_figure import Blitter
-from lecture_utils.optim.optimizers import Optimizer, make_optimizer
+from lecture_utils.optim.optimizers import OPTIMIZERS, Optimizer, make_optimizer
 from lecture_utils.optim.trajectories import Cost, Trajectory, run_trajectory
 
 __all__ = ["METHODS", "ExplorerView", "explore", "loss_axis", "make_view", "optimizer_kwargs",
            "stability_limit", "used_controls"]
 
-#: Menu label -> key of ``optimizers.OPTIMIZERS``.
-METHODS: dict[str, str] = {
-    "gradient descent": "gd",
-    "momentum": "momentum",
-    "Nesterov momentum": "nesterov",
-    "Adam": "adam",
-    "Newton": "newton",
-    "damped Newton": "damped_newton",
-    "saddle-free Newton": "saddle_free_newton",
-}
+#: The explorer's menu: the registry's name -> its key in ``optimizers.OPTIMIZERS``.
+METHODS: dict[str, str] = {OPTIMIZERS[key].name: key for key in (
+    "gd", "momentum", "nesterov", "adam", "newton", "damped_newton", "saddle_free_newton")}
 _NEWTON = {"newton", "damped_newton", "saddle_free_newton"}
 #: C − C* is clipped to this range; the loss axis spans whole decades around the data within it.
 LOSS_RANGE = (1e-12, 1e3)

@@ -149,13 +149,13 @@ def signal_propagation(x: np.ndarray, y: np.ndarray, *, width: int = 128, depth:
 
 def optimizer_comparison_figure(model: nn.Module, x: np.ndarray, y: np.ndarray,
                                 x_val: np.ndarray, y_val: np.ndarray, *,
-                                names: Sequence[str] = ("SGD", "Momentum", "Adam"),
+                                names: Sequence[str] = ("gradient descent", "momentum", "Adam"),
                                 lr_scale: float = 1.0, batch_size: int = 100, epochs: int = 1,
                                 seed: int = 0) -> Figure:
     """:func:`training_plots.plot_learning_curves` of ``torch_training.compare_optimizers``.
 
     Every run starts from the weights of ``model`` and sees the same batches (``seed``);
-    optimiser ``name`` uses η = ``lr_scale`` × ``torch_training.DEFAULT_LR[name]``.
+    each optimiser uses η = ``lr_scale`` × its ``torch_training.DEFAULT_LR``.
     """
     from lecture_utils.optim import torch_training  # imports torch only when used
 
@@ -177,7 +177,7 @@ def optimizer_comparison(model: nn.Module, x: np.ndarray, y: np.ndarray, x_val: 
     from lecture_utils.optim.torch_training import LECTURE_OPTIMIZERS
 
     names = widgets.SelectMultiple(options=list(LECTURE_OPTIMIZERS),
-                                   value=("SGD", "Momentum", "Adam"), rows=7,
+                                   value=("gradient descent", "momentum", "Adam"), rows=7,
                                    description="optimisers")
     lr_scale = widgets.FloatLogSlider(value=1.0, base=10, min=-2, max=1, step=0.25,
                                       description="η / default", readout_format=".3g")

@@ -1,36 +1,37 @@
-"""One optimiser interface (d2l style) for every method of the lecture.
+"""The lecture's optimisers, each step written as its formula (d2l's optimiser chapter style).
 
-Every optimiser has ``step(params, grads, hessian=None)``, which updates the numpy arrays in
-``params`` IN PLACE (any shape, float32 or float64, dtype preserved; state is kept per parameter
-index), ``reset()``, and an ``lr`` attribute that a schedule may change between steps.
-``train_step(model, x, y)`` is one step on a mini-batch of an ``MLP``, the loop body of
-``training.train``.
+Every optimiser has ``step(params, grads, hessian=None) -> new_params``: it takes a list of
+parameter arrays θ and their gradients g and returns NEW arrays θ_{k+1} (same shapes and
+dtypes); the arrays it is given are never changed. An optimiser remembers its own state
+(momentum m, running averages s, v, the step count t) per parameter index, ``reset()`` forgets
+it, and its ``lr`` (η_k) may be changed between steps by a schedule.
 
 Slides: "Gradient descent" (θ_{k+1} = θ_k − η_k g_k), "Newton's method, too complex"
 (θ_{k+1} = θ_k − H_k⁻¹ g_k), "Momentum method (Polyak, 1964)" (m_{k+1} = α m_k − η_k g_k,
 θ_{k+1} = θ_k + m_{k+1}) and "Adaptation of η_k possible (Adam, Adagrad, Adadelta)".
-The adaptive methods follow ``torch.optim`` exactly (same defaults, same ε placement), so the
-tests compare them step by step with torch.
+The adaptive methods use torch's defaults and ε placement, so the tests compare each step with
+its ``torch.optim`` twin (``to_torch``); :data:`OPTIMIZERS` is the one registry of them all.
 
 Example::
 
     opt = Momentum(lr=0.1, momentum=0.9)
     for _ in range(100):
-        opt.step([W, b], [dW, db])          # W and b change in place
+        W, b = opt.step([W, b], [dW, db])
 """
 
 from __future__ import annotations
 
-import math
-import operator
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import numpy as np
 
 from lecture_utils._checks import positive, unit_interval
 
 if TYPE_CHECKING:
+    import torch
+
     from lecture_utils.network.mlp import MLP
 
 __all__ = [
@@ -41,20 +42,28 @@ __all__ = [
     "DampedNewton",
     "GradientDescent",
     "Momentum",
-    "Nesterov",
     "Newton",
     "Optimizer",
     "RMSprop",
+    "Registered",
     "SaddleFreeNewton",
     "make_optimizer",
 ]
 
 
-# ---------------------------------------------------------------------------------------------
-# validation helpers
-# ---------------------------------------------------------------------------------------------
+def _rate(name: str, value: Any, check: Callable[[str, Any], float]) -> float | np.ndarray:
+    """A hyperparameter checked by ``check``: a number, or an array of them (one per run of a
+    grid of runs taken at once, as ``trajectories.momentum_sweep`` does)."""
+    if np.ndim(value) == 0:
+        return check(name, value)
+    values = np.asarray(value, dtype=np.float64)
+    for v in values.ravel():
+        check(name, float(v))
+    return values
+
+
 def _short(value: object) -> str:
-    """Hyper-parameters in reprs: floats to 4 significant digits (0.29, not 0.29000000000000004)."""
+    """Hyperparameters in reprs: floats to 4 significant digits (0.29, not 0.29000000000000004)."""
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, tuple):
@@ -66,23 +75,21 @@ def _short(value: object) -> str:
 # the interface
 # ---------------------------------------------------------------------------------------------
 class Optimizer:
-    """Base class: ``step(params, grads, hessian=None)`` updates ``params`` in place.
+    """Base class: ``step(params, grads)`` returns θ_{k+1} for each array θ_k in ``params``.
 
-    Subclasses implement ``_update(i, p, g)`` for one parameter array ``p`` (index ``i``) with
-    gradient ``g`` already cast to ``p.dtype``; per-parameter state lives in ``self.state[i]``.
-    ``self.t`` counts the steps taken since construction or ``reset()``.
+    A subclass writes its update rule in ``update(i, theta, g)`` for one parameter array
+    (index ``i``), reading and saving its state in ``self.state[i]``; ``self.t`` counts the
+    steps since construction or ``reset()``. ``torch_name`` names its ``torch.optim`` twin,
+    whose keyword arguments are the hyperparameters (``hyper()``), named as torch names them.
     """
 
     needs_hessian: ClassVar[bool] = False
+    torch_name: ClassVar[str | None] = None
 
     def __init__(self, lr: float) -> None:
-        self._lr = positive("lr", lr)
+        self.lr = _rate("lr", lr, positive)
         self.state: dict[int, dict[str, np.ndarray]] = {}
         self.t = 0
-        # the last (params, grads, pairs) that passed _check with no conversion: a training loop
-        # passes the same arrays every step, so they are checked once, not 600 times an epoch
-        self._checked: tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...],
-                             list[tuple[np.ndarray, np.ndarray]]] | None = None
 
     @property
     def lr(self) -> float:
@@ -91,61 +98,66 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value: float) -> None:
-        self._lr = positive("lr", value, allow_zero=True)
+        self._lr = _rate("lr", value, partial(positive, allow_zero=True))
 
     def reset(self) -> None:
-        """Forget all state (momentum buffers, running averages, step count)."""
+        """Forget all state (momentum, running averages, step count)."""
         self.state.clear()
         self.t = 0
 
     def step(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray],
-             hessian: np.ndarray | None = None) -> None:
-        """Take one step: update every array in ``params`` in place from ``grads``.
+             hessian: np.ndarray | None = None) -> list[np.ndarray]:
+        """One step: the new arrays θ_{k+1}, one per array of ``params`` (which stay as they are).
 
-        ``hessian`` is ignored by the first-order methods (it is there so that every optimiser
-        has the same signature; the Newton family needs it).
+        ``hessian`` is ignored by the first-order methods (every optimiser has the same
+        signature; the Newton family needs it).
         """
-        pairs = self._pairs(params, grads)
+        pairs = self._check(params, grads)
         self.t += 1
-        for i, (p, g) in enumerate(pairs):
-            self._update(i, p, g)
+        return [self.update(i, theta, g) for i, (theta, g) in enumerate(pairs)]
 
-    def train_step(self, model: MLP, x: np.ndarray, y: np.ndarray) -> float:
-        """One step on the mini-batch ``(x, y)`` of ``model``; returns its loss at θ_k.
-
-        ``loss, grads = model.loss_and_grads(x, y)``, then ``step(model.params, grads)``: the
-        loop body of ``training.train``. Gradient descent fuses the two (``MLP.sgd_step``).
-        """
-        loss, grads = model.loss_and_grads(x, y)
-        self.step(model.params, grads)
-        return loss
-
-    def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
+    def update(self, i: int, theta: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """θ_{k+1} of parameter array ``i`` from θ_k and g_k: the update rule."""
         raise NotImplementedError
 
-    def _buffer(self, i: int, name: str, p: np.ndarray) -> np.ndarray:
-        """The state array ``name`` of parameter ``i`` (zeros like ``p`` on first use)."""
-        slot = self.state.setdefault(i, {})
-        if name not in slot:
-            slot[name] = np.zeros_like(p)
-        return slot[name]
+    def saved(self, i: int, theta: np.ndarray, *names: str) -> list[np.ndarray]:
+        """The state arrays ``names`` of parameter ``i``: zeros like θ before its first step."""
+        state = self.state.get(i, {})
+        return [state.get(name, np.zeros_like(theta)) for name in names]
 
-    def _pairs(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]
-               ) -> list[tuple[np.ndarray, np.ndarray]]:
-        """``_check(params, grads)``, skipped when both lists hold the very arrays (``is``) that
-        passed it last time with no conversion (a model's parameters and gradient buffers)."""
-        last = self._checked
-        if (last is not None and len(params) == len(last[0]) == len(grads)
-                and all(map(operator.is_, params, last[0]))
-                and all(map(operator.is_, grads, last[1]))):
-            return last[2]
-        pairs = self._check(params, grads)
-        as_given = all(map(operator.is_, (g for _, g in pairs), grads))
-        self._checked = (tuple(params), tuple(grads), pairs) if as_given else None
-        return pairs
+    def train_step(self, model: MLP, x: np.ndarray, y: np.ndarray) -> float:
+        """Train ``model`` by one step on the mini-batch ``(x, y)``; returns its loss at θ_k.
+
+        ``loss, grads = model.loss_and_grads(x, y)``, then the model's parameters are set to
+        ``step(model.params, grads)``.
+        """
+        loss, grads = model.loss_and_grads(x, y)
+        for p, new in zip(model.params, self.step(model.params, grads), strict=True):
+            p[...] = new
+        return loss
+
+    def hyper(self) -> dict[str, Any]:
+        """The hyperparameters, named as the constructor (and ``torch.optim``) names them."""
+        return {"lr": self.lr}
+
+    def torch_twin(self) -> partial[torch.optim.Optimizer]:
+        """Its ``torch.optim`` twin, waiting for the parameters: class ``torch_name``, keyword
+        arguments ``hyper()`` (``factory.keywords`` shows them). Same steps for a constant η."""
+        import torch
+
+        if self.torch_name is None:
+            raise TypeError(f"optimizer must have a torch.optim twin (gradient descent, "
+                            f"momentum, Adagrad, RMSprop, Adadelta, Adam); "
+                            f"got {type(self).__name__}")
+        return partial(getattr(torch.optim, self.torch_name), **self.hyper())
+
+    def to_torch(self, params: Any) -> torch.optim.Optimizer:
+        """The ``torch.optim`` optimiser that takes the same steps on ``params`` (tensors)."""
+        return self.torch_twin()(params)
 
     def _check(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]
                ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(θ, g) pairs, g as an array of θ's dtype; a clear error for anything else."""
         if isinstance(params, np.ndarray) or isinstance(grads, np.ndarray):
             raise TypeError("params and grads must be lists of arrays, e.g. step([w], [g]), "
                             "not bare arrays")
@@ -155,146 +167,139 @@ class Optimizer:
         pairs = []
         for i, (p, g) in enumerate(zip(params, grads, strict=True)):
             if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
-                raise TypeError(f"params[{i}] must be a float numpy array (updated in place), "
+                raise TypeError(f"params[{i}] must be a float numpy array, "
                                 f"got {type(p).__name__} of dtype {getattr(p, 'dtype', None)}")
             g = np.asarray(g, dtype=p.dtype)
             if g.shape != p.shape:
                 raise ValueError(f"grads[{i}] must have the shape of params[{i}] {p.shape}, "
                                  f"got {g.shape}")
             old = next(iter(self.state.get(i, {}).values()), None)
-            if old is not None and old.shape != p.shape:
-                raise ValueError(f"params[{i}] changed shape from {old.shape} to {p.shape}; "
+            if old is not None and np.shape(old) != p.shape:
+                raise ValueError(f"params[{i}] changed shape from {np.shape(old)} to {p.shape}; "
                                  "call reset() before optimising new parameters")
             pairs.append((p, g))
         return pairs
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={_short(v)}" for k, v in self._hyper().items())
+        args = ", ".join(f"{k}={_short(v)}" for k, v in self.hyper().items())
         return f"{type(self).__name__}({args})"
 
-    def _hyper(self) -> dict[str, object]:
-        return {"lr": self.lr}
 
-
+# ---------------------------------------------------------------------------------------------
+# first-order methods
+# ---------------------------------------------------------------------------------------------
 class GradientDescent(Optimizer):
-    """θ_{k+1} = θ_k − η_k g_k (slide "Gradient descent"; ``torch.optim.SGD`` without momentum)."""
+    """Slide "Gradient descent": θ_{k+1} = θ_k − η_k g_k (``torch.optim.SGD``)."""
 
-    def train_step(self, model: MLP, x: np.ndarray, y: np.ndarray) -> float:
-        """The same step fused: ``model.sgd_step`` backpropagates −η δ(L), which gives −η g,
-        and adds each product straight into its parameter (no buffer for g, no pass over θ)."""
-        self.t += 1
-        return model.sgd_step(x, y, self.lr)
+    torch_name = "SGD"
 
-    def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
-        p -= self.lr * g
+    def update(self, i: int, theta: np.ndarray, g: np.ndarray) -> np.ndarray:
+        return theta - self.lr * g
 
 
 class Momentum(Optimizer):
-    """Polyak's heavy ball as on the slide: m_{k+1} = α m_k − η_k g_k, θ_{k+1} = θ_k + m_{k+1}.
+    """Slide "Momentum method (Polyak, 1964)": m_{k+1} = α m_k − η_k g_k, θ_{k+1} = θ_k + m_{k+1}.
 
-    With ``nesterov=True`` the look-ahead form θ_{k+1} = θ_k + α m_{k+1} − η_k g_k (Sutskever et
+    ``nesterov=True``: the look-ahead form θ_{k+1} = θ_k + α m_{k+1} − η_k g_k (Sutskever et
     al., 2013), with the gradient taken at θ_k.
 
-    Relation to ``torch.optim.SGD(lr=η, momentum=α)`` (dampening 0), which keeps a buffer
-    b_{k+1} = α b_k + g_k and steps θ_{k+1} = θ_k − η b_{k+1} (Nesterov: θ − η (g_k + α b_{k+1})):
-    for a constant η the two are the same iteration with m = −η b, step for step. They differ
-    only when η changes: torch rescales the whole accumulated velocity by the new η, the slide's
-    form applies the new η to the new gradient only.
+    The twin ``torch.optim.SGD(lr=η, momentum=α)`` keeps b_{k+1} = α b_k + g_k and steps
+    θ − η b_{k+1} (Nesterov: θ − η (g_k + α b_{k+1})): for a constant η the same iteration with
+    m = −η b. They differ only when η changes: torch rescales the whole velocity by the new η,
+    the slide applies the new η to the new gradient only.
     """
+
+    torch_name = "SGD"
 
     def __init__(self, lr: float, momentum: float = 0.9, nesterov: bool = False) -> None:
         super().__init__(lr)
-        self.momentum = unit_interval("momentum", momentum)
+        self.momentum = _rate("momentum", momentum, unit_interval)
         self.nesterov = bool(nesterov)
 
-    def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
-        m = self._buffer(i, "m", p)
-        m *= self.momentum
-        m -= self.lr * g
+    def update(self, i: int, theta: np.ndarray, g: np.ndarray) -> np.ndarray:
+        alpha, eta = self.momentum, self.lr
+        [m] = self.saved(i, theta, "m")
+        m = alpha * m - eta * g
+        self.state[i] = {"m": m}
         if self.nesterov:
-            p += self.momentum * m - self.lr * g
-        else:
-            p += m
+            return theta + alpha * m - eta * g
+        return theta + m
 
-    def _hyper(self) -> dict[str, object]:
+    def hyper(self) -> dict[str, Any]:
         return {"lr": self.lr, "momentum": self.momentum, "nesterov": self.nesterov}
 
 
-class Nesterov(Momentum):
-    """``Momentum(lr, momentum, nesterov=True)``: θ_{k+1} = θ_k + α m_{k+1} − η_k g_k."""
-
-    def __init__(self, lr: float, momentum: float = 0.9) -> None:
-        super().__init__(lr, momentum, nesterov=True)
-
-    def _hyper(self) -> dict[str, object]:
-        return {"lr": self.lr, "momentum": self.momentum}
-
-
 class Adagrad(Optimizer):
-    """Adagrad (Duchi et al., 2011): s ← s + g², θ ← θ − η g / (√s + ε) (as ``torch.optim``)."""
+    """Adagrad (Duchi et al., 2011): s ← s + g², θ ← θ − η g / (√s + ε)."""
+
+    torch_name = "Adagrad"
 
     def __init__(self, lr: float = 0.01, eps: float = 1e-10) -> None:
         super().__init__(lr)
         self.eps = positive("eps", eps)
 
-    def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
-        s = self._buffer(i, "sum", p)
-        s += g * g
-        p -= self.lr * g / (np.sqrt(s) + self.eps)
+    def update(self, i: int, theta: np.ndarray, g: np.ndarray) -> np.ndarray:
+        [s] = self.saved(i, theta, "s")
+        s = s + g**2
+        self.state[i] = {"s": s}
+        return theta - self.lr * g / (np.sqrt(s) + self.eps)
 
-    def _hyper(self) -> dict[str, object]:
+    def hyper(self) -> dict[str, Any]:
         return {"lr": self.lr, "eps": self.eps}
 
 
 class RMSprop(Optimizer):
-    """RMSprop (Tieleman & Hinton, 2012): v ← αv + (1−α)g², θ ← θ − η g / (√v + ε)."""
+    """RMSprop (Tieleman & Hinton, 2012): v ← αv + (1 − α)g², θ ← θ − η g / (√v + ε)."""
+
+    torch_name = "RMSprop"
 
     def __init__(self, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8) -> None:
         super().__init__(lr)
         self.alpha = unit_interval("alpha", alpha)
         self.eps = positive("eps", eps)
 
-    def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
-        v = self._buffer(i, "square_avg", p)
-        v *= self.alpha
-        v += (1.0 - self.alpha) * g * g
-        p -= self.lr * g / (np.sqrt(v) + self.eps)
+    def update(self, i: int, theta: np.ndarray, g: np.ndarray) -> np.ndarray:
+        [v] = self.saved(i, theta, "v")
+        v = self.alpha * v + (1 - self.alpha) * g**2
+        self.state[i] = {"v": v}
+        return theta - self.lr * g / (np.sqrt(v) + self.eps)
 
-    def _hyper(self) -> dict[str, object]:
+    def hyper(self) -> dict[str, Any]:
         return {"lr": self.lr, "alpha": self.alpha, "eps": self.eps}
 
 
 class Adadelta(Optimizer):
-    """Adadelta (Zeiler, 2012), as ``torch.optim.Adadelta``.
+    """Adadelta (Zeiler, 2012): v ← ρv + (1 − ρ)g²;  Δ = √(u + ε) / √(v + ε) · g;
+    u ← ρu + (1 − ρ)Δ²;  θ ← θ − η Δ."""
 
-    v ← ρv + (1−ρ)g²;  Δ = √(u + ε) / √(v + ε) · g;  u ← ρu + (1−ρ)Δ²;  θ ← θ − η Δ.
-    """
+    torch_name = "Adadelta"
 
     def __init__(self, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6) -> None:
         super().__init__(lr)
         self.rho = unit_interval("rho", rho)
         self.eps = positive("eps", eps)
 
-    def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
-        v = self._buffer(i, "square_avg", p)
-        u = self._buffer(i, "acc_delta", p)
-        v *= self.rho
-        v += (1.0 - self.rho) * g * g
-        delta = np.sqrt(u + self.eps) / np.sqrt(v + self.eps) * g
-        u *= self.rho
-        u += (1.0 - self.rho) * delta * delta
-        p -= self.lr * delta
+    def update(self, i: int, theta: np.ndarray, g: np.ndarray) -> np.ndarray:
+        rho, eps = self.rho, self.eps
+        v, u = self.saved(i, theta, "v", "u")
+        v = rho * v + (1 - rho) * g**2
+        delta = np.sqrt(u + eps) / np.sqrt(v + eps) * g
+        u = rho * u + (1 - rho) * delta**2
+        self.state[i] = {"v": v, "u": u}
+        return theta - self.lr * delta
 
-    def _hyper(self) -> dict[str, object]:
+    def hyper(self) -> dict[str, Any]:
         return {"lr": self.lr, "rho": self.rho, "eps": self.eps}
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba, 2015), as ``torch.optim.Adam``.
+    """Adam (Kingma & Ba, 2015, Algorithm 1), t = 1 at the first step:
 
-    m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;
-    θ ← θ − η/(1−β₁ᵗ) · m / (√v / √(1−β₂ᵗ) + ε).
+    m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;  m̂ = m / (1 − β₁ᵗ);  v̂ = v / (1 − β₂ᵗ);
+    θ ← θ − η m̂ / (√v̂ + ε).
     """
+
+    torch_name = "Adam"
 
     def __init__(self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8) -> None:
@@ -304,30 +309,29 @@ class Adam(Optimizer):
         self.betas = (unit_interval("betas[0]", betas[0]), unit_interval("betas[1]", betas[1]))
         self.eps = positive("eps", eps)
 
-    def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> None:
-        b1, b2 = self.betas
-        m = self._buffer(i, "exp_avg", p)
-        v = self._buffer(i, "exp_avg_sq", p)
-        m *= b1
-        m += (1.0 - b1) * g
-        v *= b2
-        v += (1.0 - b2) * g * g
-        step_size = self.lr / (1.0 - b1**self.t)
-        denom = np.sqrt(v) / math.sqrt(1.0 - b2**self.t) + self.eps
-        p -= step_size * m / denom
+    def update(self, i: int, theta: np.ndarray, g: np.ndarray) -> np.ndarray:
+        (beta1, beta2), t = self.betas, self.t
+        m, v = self.saved(i, theta, "m", "v")
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g**2
+        self.state[i] = {"m": m, "v": v}
+        m_hat = m / (1 - beta1**t)
+        v_hat = v / (1 - beta2**t)
+        return theta - self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
-    def _hyper(self) -> dict[str, object]:
+    def hyper(self) -> dict[str, Any]:
         return {"lr": self.lr, "betas": self.betas, "eps": self.eps}
 
 
 # ---------------------------------------------------------------------------------------------
-# second-order methods: one flat parameter vector plus its Hessian
+# second-order methods: one flat parameter vector and its Hessian
 # ---------------------------------------------------------------------------------------------
 class Newton(Optimizer):
-    """Newton's method (slide "Newton's method, too complex"): θ_{k+1} = θ_k − η H_k⁻¹ g_k.
+    """Slide "Newton's method, too complex": θ_{k+1} = θ_k − η M⁻¹ g_k with M = H_k.
 
     ``lr`` = η = 1 is the plain Newton step. Needs one flat parameter vector and its n×n
     Hessian: ``step([w], [g], hessian=H)``. The solve costs O(n³) (#params³ on the slide).
+    The damped and saddle-free variants only change the matrix M (``curvature``).
     """
 
     needs_hessian: ClassVar[bool] = True
@@ -336,31 +340,31 @@ class Newton(Optimizer):
         super().__init__(lr)
 
     def step(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray],
-             hessian: np.ndarray | None = None) -> None:
-        """One Newton-type step ``w ← w − η M(H)⁻¹ g`` on ``params == [w]`` (w of shape (n,))."""
+             hessian: np.ndarray | None = None) -> list[np.ndarray]:
+        """``[θ − η M(H)⁻¹ g]`` for ``params == [θ]`` (θ of shape (n,)); θ stays as it is."""
         pairs = self._check(params, grads)
         if len(pairs) != 1 or pairs[0][0].ndim != 1:
             shapes = [p.shape for p, _ in pairs]
             raise ValueError(f"{type(self).__name__} needs params to be one flat vector [w] with "
                              f"w.shape == (n,), got shapes {shapes}")
-        w, g = pairs[0]
-        n = w.shape[0]
+        [(theta, g)] = pairs
+        n = len(theta)
         if hessian is None:
             raise ValueError(f"{type(self).__name__}.step needs hessian= (an ({n}, {n}) array)")
         H = np.asarray(hessian, dtype=np.float64)
         if H.shape != (n, n):
             raise ValueError(f"hessian must have shape ({n}, {n}), got {H.shape}")
         try:
-            direction = np.linalg.solve(self._curvature(H), g.astype(np.float64))
+            direction = np.linalg.solve(self.curvature(H), g)     # M⁻¹ g, without forming M⁻¹
         except np.linalg.LinAlgError:
             raise np.linalg.LinAlgError(
                 f"{type(self).__name__}: the curvature matrix is singular at this point; "
                 "use DampedNewton or SaddleFreeNewton with damping > 0") from None
         self.t += 1
-        w -= (self.lr * direction).astype(w.dtype)
+        return [theta - (self.lr * direction).astype(theta.dtype)]
 
-    def _curvature(self, H: np.ndarray) -> np.ndarray:
-        """The matrix M(H) the gradient is divided by: H for plain Newton."""
+    def curvature(self, H: np.ndarray) -> np.ndarray:
+        """The matrix M the gradient is divided by: H for plain Newton."""
         return H
 
 
@@ -375,10 +379,10 @@ class DampedNewton(Newton):
         super().__init__(lr)
         self.damping = positive("damping", damping, allow_zero=True)
 
-    def _curvature(self, H: np.ndarray) -> np.ndarray:
-        return H + self.damping * np.eye(H.shape[0])
+    def curvature(self, H: np.ndarray) -> np.ndarray:
+        return H + self.damping * np.eye(len(H))
 
-    def _hyper(self) -> dict[str, object]:
+    def hyper(self) -> dict[str, Any]:
         return {"damping": self.damping, "lr": self.lr}
 
 
@@ -389,29 +393,38 @@ class SaddleFreeNewton(DampedNewton):
     downhill and is repelled by saddles instead of attracted.
     """
 
-    def _curvature(self, H: np.ndarray) -> np.ndarray:
-        lam, V = np.linalg.eigh(0.5 * (H + H.T))
-        return (V * (np.abs(lam) + self.damping)) @ V.T
+    def curvature(self, H: np.ndarray) -> np.ndarray:
+        lam, V = np.linalg.eigh((H + H.T) / 2)     # H = V Λ Vᵀ (symmetric up to rounding)
+        return V @ np.diag(np.abs(lam) + self.damping) @ V.T
 
 
-OPTIMIZERS: dict[str, type[Optimizer]] = {
-    "gd": GradientDescent,
-    "momentum": Momentum,
-    "nesterov": Nesterov,
-    "adagrad": Adagrad,
-    "rmsprop": RMSprop,
-    "adadelta": Adadelta,
-    "adam": Adam,
-    "newton": Newton,
-    "damped_newton": DampedNewton,
-    "saddle_free_newton": SaddleFreeNewton,
+# ---------------------------------------------------------------------------------------------
+# the one registry
+# ---------------------------------------------------------------------------------------------
+class Registered(NamedTuple):
+    """An optimiser of the lecture: the name menus, legends and tables show, and its maker."""
+
+    name: str
+    make: Callable[..., Optimizer]
+
+
+#: key -> (name shown, constructor). The first-order ones have a torch twin (``to_torch``).
+OPTIMIZERS: dict[str, Registered] = {
+    "gd": Registered("gradient descent", GradientDescent),
+    "momentum": Registered("momentum", Momentum),
+    "nesterov": Registered("Nesterov momentum", partial(Momentum, nesterov=True)),
+    "adagrad": Registered("Adagrad", Adagrad),
+    "rmsprop": Registered("RMSprop", RMSprop),
+    "adadelta": Registered("Adadelta", Adadelta),
+    "adam": Registered("Adam", Adam),
+    "newton": Registered("Newton", Newton),
+    "damped_newton": Registered("damped Newton", DampedNewton),
+    "saddle_free_newton": Registered("saddle-free Newton", SaddleFreeNewton),
 }
 
 
-def make_optimizer(name: str, **kwargs: object) -> Optimizer:
-    """Build an optimiser by name (a key of ``OPTIMIZERS``): ``make_optimizer("adam", lr=0.1)``."""
-    try:
-        cls = OPTIMIZERS[name]
-    except KeyError:
-        raise ValueError(f"name must be one of {sorted(OPTIMIZERS)}, got {name!r}") from None
-    return cls(**kwargs)
+def make_optimizer(name: str, **kwargs: Any) -> Optimizer:
+    """Build an optimiser by key of :data:`OPTIMIZERS`: ``make_optimizer("adam", lr=0.1)``."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"name must be one of {sorted(OPTIMIZERS)}, got {name!r}")
+    return OPTIMIZERS[name].make(**kwargs)

@@ -21,7 +21,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from lecture_utils._checks import finite_vector, integer, positive, unit_interval
-from lecture_utils.optim.optimizers import Optimizer
+from lecture_utils.optim.optimizers import Momentum, Optimizer
 
 __all__ = ["Cost", "Quadratic", "Trajectory", "momentum_sweep", "run_trajectory"]
 
@@ -139,7 +139,7 @@ def run_trajectory(cost: Cost, optimizer: Optimizer, start: Sequence[float] | np
                 break
             hessian = cost.hessian(w) if optimizer.needs_hessian else None
             try:
-                optimizer.step([w], [g], hessian)
+                [w] = optimizer.step([w], [g], hessian)
             except np.linalg.LinAlgError:
                 reason = "singular Hessian"
                 break
@@ -163,25 +163,20 @@ def momentum_sweep(cost: Cost, start: Sequence[float] | np.ndarray, etas: Sequen
                    alphas: Sequence[float], steps: int, *, bound: float = 1e6) -> np.ndarray:
     """Final iterates θ_steps of heavy-ball momentum for every (α, η) pair at once.
 
-    m ← α m − η g(θ), θ ← θ + m (slide "Momentum method (Polyak, 1964)"; α = 0 is gradient
-    descent), vectorised over the grid: cell [i, j] equals ``run_trajectory(cost,
-    Momentum(etas[j], alphas[i]), start, steps).points[-1]``. Returns shape
-    (len(alphas), len(etas), n), NaN where the run left the finite numbers or ``bound``.
+    One ``Momentum`` optimiser whose η and α are arrays steps a whole grid of runs at once
+    (slide "Momentum method (Polyak, 1964)"; α = 0 is gradient descent): cell [i, j] equals
+    ``run_trajectory(cost, Momentum(etas[j], alphas[i]), start, steps).points[-1]``. Returns
+    shape (len(alphas), len(etas), n), NaN where the run left the finite numbers or ``bound``.
     """
     w0 = finite_vector("start", start)
     eta = np.array([positive("etas", e) for e in etas])
     alpha = np.array([unit_interval("alphas", a) for a in alphas])
     steps = integer("steps", steps, minimum=0)
     bound = positive("bound", bound)
+    heavy_ball = Momentum(lr=eta[None, :, None], momentum=alpha[:, None, None])
     w = np.broadcast_to(w0, (alpha.size, eta.size, w0.size)).copy()
-    m = np.zeros_like(w)
-    eta, alpha = eta[None, :, None], alpha[:, None, None]
     with np.errstate(all="ignore"):
         for _ in range(steps):
-            m *= alpha
-            m -= eta * cost.grad(w)
-            w += m
-            dead = ~np.all(np.isfinite(w) & (np.abs(w) <= bound), axis=-1)
-            w[dead] = np.nan
-            m[dead] = 0.0
+            [w] = heavy_ball.step([w], [cost.grad(w)])
+            w[~np.all(np.isfinite(w) & (np.abs(w) <= bound), axis=-1)] = np.nan
     return w

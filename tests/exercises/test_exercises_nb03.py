@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from lecture_utils.analysis.tiny import TINY_II
-from lecture_utils.exercises import get, nb03
+from lecture_utils.exercises import check, get, nb03
 from lecture_utils.figures import explorer
 from lecture_utils.optim import optimizers as opt
 from lecture_utils.optim import trajectories as tr
@@ -72,3 +72,46 @@ def test_every_case_is_seeded_and_has_the_stated_shape() -> None:
             assert ex.reference(*case.args).shape == (steps + 1, len(case.args[1])), case.label
     first = get("newton_step").inputs()[0].args[0]
     np.testing.assert_array_equal(first, get("newton_step").inputs()[0].args[0])
+
+
+def test_the_references_are_the_library_optimisers_steps() -> None:
+    """gradient_descent, momentum_method and newton_step take the steps of optimizers.*."""
+    gd, heavy_ball = opt.GradientDescent(0.2), opt.Momentum(0.05, 0.8)
+    w_gd = w_hb = np.array(START, dtype=float)
+    for _ in range(12):
+        [w_gd] = gd.step([w_gd], [TINY_II.grad(w_gd)])
+        [w_hb] = heavy_ball.step([w_hb], [TINY_II.grad(w_hb)])
+    np.testing.assert_allclose(nb03.gradient_descent(TINY_II.grad, START, 0.2, 12)[-1], w_gd,
+                               rtol=1e-14)
+    np.testing.assert_allclose(nb03.momentum_method(TINY_II.grad, START, 0.05, 0.8, 12)[-1],
+                               w_hb, rtol=1e-14)
+    theta = np.array([1.0, 1.4])
+    [newton] = opt.Newton().step([theta], [TINY_II.grad(theta)], TINY_II.hessian(theta))
+    np.testing.assert_allclose(nb03.newton_step(theta, TINY_II.grad(theta),
+                                                TINY_II.hessian(theta)), newton, rtol=1e-14)
+
+
+@pytest.mark.parametrize(("name", "slip", "hint"), [
+    ("newton_step", nb03._newton_direction, "you returned the step"),
+    ("momentum_method", nb03._momentum_old_velocity, "the order of the two lines"),
+    ("race", nb03._race_one_minimum, "nearest minimum"),
+])
+def test_each_slip_gets_its_hint(name: str, slip, hint: str, capsys) -> None:
+    check(name, slip)
+    out = capsys.readouterr().out
+    assert f"{name}: not yet: " in out and hint in out, out
+
+
+def test_a_rounded_limit_and_float32_work_are_accepted(capsys) -> None:
+    assert check("momentum_stable_eta", lambda: 0.514)() == 0.514
+    assert check("newton_step", lambda theta, g, H: nb03.newton_step(
+        theta, g, H).astype(np.float32)) is not nb03.newton_step
+    assert "not yet" not in capsys.readouterr().out
+
+
+def test_the_race_counts_steps_to_the_nearest_minimum() -> None:
+    methods = (nb03.gradient_descent, nb03.momentum_method, nb03.newton_step)
+    fast = nb03.race(*methods, np.array([-1.2, -0.4]), 1e-4, 300)
+    assert np.all(fast < 300) and fast[2] < fast[1] < fast[0]       # Newton, momentum, gd
+    caught = nb03.race(*methods, np.array([0.3, -0.4]), 1e-3, 200)
+    assert caught[2] == 201 and caught[0] < 200                       # Newton stuck at the saddle

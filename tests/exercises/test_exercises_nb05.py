@@ -57,3 +57,42 @@ def test_the_step_references_leave_their_inputs_alone() -> None:
         np.testing.assert_array_equal(a, b)
     np.testing.assert_allclose(np.stack([new_theta, new_m, new_v]),
                                np.stack(nb05._torch_adam(theta, g, m, v, 3, 1e-2)), rtol=1e-12)
+
+
+def test_the_step_references_are_the_library_optimisers_steps() -> None:
+    """adam_step and rmsprop_step, run for 10 steps, take the steps of optimizers.Adam/RMSprop."""
+    from lecture_utils.optim import optimizers
+
+    rng = np.random.default_rng(1)
+    theta = rng.normal(size=4)
+    adam, rmsprop = optimizers.Adam(lr=0.01), optimizers.RMSprop(lr=0.01, alpha=0.9)
+    ours_adam, ours_rms = theta, theta
+    m = v = s = np.zeros(4)
+    lib_adam, lib_rms = [theta], [theta]
+    for t in range(1, 11):
+        g = rng.normal(size=4)
+        ours_adam, m, v = nb05.adam_step(ours_adam, g, m, v, t, 0.01)
+        ours_rms, s = nb05.rmsprop_step(ours_rms, g, s, 0.01, rho=0.9)
+        lib_adam = adam.step(lib_adam, [g])
+        lib_rms = rmsprop.step(lib_rms, [g])
+    np.testing.assert_allclose(ours_adam, lib_adam[0], rtol=1e-14)
+    np.testing.assert_allclose(ours_rms, lib_rms[0], rtol=1e-14)
+
+
+@pytest.mark.parametrize(("slip", "hint"), [
+    (nb05._adam_without_bias_correction, "bias correction is missing"),
+    (nb05._adam_eps_inside, "outside the square root"),
+])
+def test_adam_slips_name_theta_and_the_fix(slip: object, hint: str,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    assert check("adam_step", slip) is nb05.adam_step
+    out = capsys.readouterr().out
+    assert "adam_step: not yet: θ is off" in out and hint in out, out
+
+
+def test_adam_in_float32_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    def adam32(theta, g, m, v, t, eta, beta1=0.9, beta2=0.999, eps=1e-8):
+        return tuple(np.float32(x) for x in nb05.adam_step(theta, g, m, v, t, eta, beta1,
+                                                            beta2, eps))
+    assert check("adam_step", adam32) is adam32
+    assert "adam_step: correct" in capsys.readouterr().out

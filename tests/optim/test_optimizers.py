@@ -39,7 +39,7 @@ def torch_tiny_ii(w: torch.Tensor) -> torch.Tensor:
 PAIRS = {
     "sgd_momentum": (lambda: opt.Momentum(lr=0.05, momentum=0.9),
                      lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9)),
-    "sgd_nesterov": (lambda: opt.Nesterov(lr=0.05, momentum=0.8),
+    "sgd_nesterov": (lambda: opt.Momentum(lr=0.05, momentum=0.8, nesterov=True),
                      lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.8, nesterov=True)),
     "sgd": (lambda: opt.GradientDescent(lr=0.1), lambda p: torch.optim.SGD(p, lr=0.1)),
     "adagrad": (lambda: opt.Adagrad(lr=0.3), lambda p: torch.optim.Adagrad(p, lr=0.3)),
@@ -59,7 +59,7 @@ def compare_with_torch(name: str, params: list[np.ndarray], numpy_grad, torch_lo
     tparams = [torch.tensor(p, dtype=torch.float64, requires_grad=True) for p in params]
     topt = make_torch(tparams)
     for k in range(STEPS):
-        o.step(params, numpy_grad(params))
+        params = o.step(params, numpy_grad(params))
         topt.zero_grad()
         torch_loss(tparams).backward()
         topt.step()
@@ -132,7 +132,7 @@ def test_momentum_torch_form_differs_only_when_lr_changes() -> None:
         lr = 0.1 if k < 3 else 0.05
         ours.lr = lr
         theirs.param_groups[0]["lr"] = lr
-        ours.step([w], [q.grad(w)])
+        [w] = ours.step([w], [q.grad(w)])
         t.grad = torch.tensor(q.grad(t.detach().numpy()))
         theirs.step()
         if k < 3:
@@ -142,7 +142,7 @@ def test_momentum_torch_form_differs_only_when_lr_changes() -> None:
 
 @pytest.mark.parametrize("name", sorted(opt.OPTIMIZERS))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_in_place_any_shape_dtype_preserved(name: str, dtype) -> None:
+def test_step_returns_new_arrays_any_shape_dtype_preserved(name: str, dtype) -> None:
     o = opt.make_optimizer(name, **({"damping": 0.1} if "damped" in name or "free" in name else
                                     {} if name == "newton" else {"lr": 0.1}))
     rng = np.random.default_rng(0)
@@ -152,12 +152,16 @@ def test_in_place_any_shape_dtype_preserved(name: str, dtype) -> None:
         params, hessian = [rng.standard_normal((2, 3, 2)).astype(dtype),
                            np.array(0.5, dtype=dtype)], None
     before = [p.copy() for p in params]
-    ids = [id(p) for p in params]
-    o.step(params, [np.ones_like(p, dtype=np.float64) for p in params], hessian)
-    assert [id(p) for p in params] == ids
+    grads = [np.ones_like(p, dtype=np.float64) for p in params]
+    new = o.step(params, grads, hessian)
     for p, b in zip(params, before, strict=True):
+        np.testing.assert_array_equal(p, b)  # the arrays given are not changed
+    assert all(np.all(g == 1.0) for g in grads)
+    for p, b in zip(new, before, strict=True):
         assert p.dtype == dtype and p.shape == b.shape
         assert np.all(p < b)  # a step against a positive gradient decreases every entry
+    state = [a for slot in o.state.values() for a in slot.values()]
+    assert not any(np.shares_memory(a, p) for a in state for p in [*params, *grads, *new])
 
 
 def test_reset_forgets_state() -> None:
@@ -165,14 +169,14 @@ def test_reset_forgets_state() -> None:
     w1, w2 = np.ones(2), np.ones(2)
     o = opt.Adam(lr=0.1)
     for _ in range(5):
-        o.step([w1], [q.grad(w1)])
+        [w1] = o.step([w1], [q.grad(w1)])
     o.reset()
     assert o.t == 0 and o.state == {}
-    w1[:] = 1.0
+    w1 = np.ones(2)
     o2 = opt.Adam(lr=0.1)
     for _ in range(3):
-        o.step([w1], [q.grad(w1)])
-        o2.step([w2], [q.grad(w2)])
+        [w1] = o.step([w1], [q.grad(w1)])
+        [w2] = o2.step([w2], [q.grad(w2)])
     np.testing.assert_array_equal(w1, w2)
 
 
@@ -181,10 +185,10 @@ def test_reset_forgets_state() -> None:
 def test_zero_momentum_is_gradient_descent(lr: float, seed: int) -> None:
     q = random_quadratic(3, seed=seed)
     ws = [np.ones(3) for _ in range(3)]
-    opts = [opt.GradientDescent(lr), opt.Momentum(lr, momentum=0.0), opt.Nesterov(lr, 0.0)]
+    opts = [opt.GradientDescent(lr), opt.Momentum(lr, momentum=0.0),
+            opt.Momentum(lr, 0.0, nesterov=True)]
     for _ in range(5):
-        for w, o in zip(ws, opts, strict=True):
-            o.step([w], [q.grad(w)])
+        ws = [o.step([w], [q.grad(w)])[0] for w, o in zip(ws, opts, strict=True)]
     np.testing.assert_allclose(ws[1], ws[0], rtol=1e-12)
     np.testing.assert_allclose(ws[2], ws[0], rtol=1e-12)
 
@@ -193,7 +197,7 @@ def test_zero_momentum_is_gradient_descent(lr: float, seed: int) -> None:
 def test_newton_reaches_quadratic_minimum_in_one_step() -> None:
     q = random_quadratic(6, seed=5, lo=0.01, hi=50.0)
     w = np.random.default_rng(6).standard_normal(6)
-    opt.Newton().step([w], [q.grad(w)], q.hessian(w))
+    [w] = opt.Newton().step([w], [q.grad(w)], q.hessian(w))
     np.testing.assert_allclose(w, q.c, rtol=1e-10, atol=1e-12)
 
 
@@ -211,10 +215,9 @@ def test_newton_is_attracted_by_a_saddle_saddle_free_is_not() -> None:
 def test_damped_newton_interpolates_between_newton_and_gd() -> None:
     q = random_quadratic(3, seed=7)
     w0 = np.ones(3)
-    w_small, w_big = w0.copy(), w0.copy()
-    opt.DampedNewton(damping=1e-12).step([w_small], [q.grad(w0)], q.hessian(w0))
+    [w_small] = opt.DampedNewton(damping=1e-12).step([w0], [q.grad(w0)], q.hessian(w0))
     np.testing.assert_allclose(w_small, q.c, rtol=1e-8)
-    opt.DampedNewton(damping=1e6, lr=1e6).step([w_big], [q.grad(w0)], q.hessian(w0))
+    [w_big] = opt.DampedNewton(damping=1e6, lr=1e6).step([w0], [q.grad(w0)], q.hessian(w0))
     np.testing.assert_allclose(w_big, w0 - q.grad(w0), rtol=1e-5)  # ≈ GD with η = lr/λ = 1
 
 
@@ -286,7 +289,7 @@ def test_runner_resets_the_optimizer() -> None:
     (lambda: opt.GradientDescent(float("nan")), "lr must be finite"),
     (lambda: opt.Momentum(0.1, momentum=1.0), r"momentum must be in \[0, 1\), got 1.0"),
     (lambda: opt.Momentum(0.1, momentum=-0.1), r"momentum must be in \[0, 1\)"),
-    (lambda: opt.Nesterov(0.1, momentum=1.5), r"momentum must be in \[0, 1\)"),
+    (lambda: opt.Momentum(0.1, momentum=1.5, nesterov=True), r"momentum must be in \[0, 1\)"),
     (lambda: opt.Adam(betas=(0.9, 1.0)), r"betas\[1\] must be in \[0, 1\)"),
     (lambda: opt.Adam(betas=(0.9,)), "betas must be a pair"),
     (lambda: opt.RMSprop(alpha=1.2), r"alpha must be in \[0, 1\)"),
@@ -307,8 +310,7 @@ def test_bad_hyper_parameter_types() -> None:
     with pytest.raises(ValueError, match="lr must be finite and >= 0"):
         o.lr = -0.1
     o.lr = 0.0  # a schedule may anneal to zero
-    w = np.ones(2)
-    o.step([w], [np.ones(2)])
+    [w] = o.step([np.ones(2)], [np.ones(2)])
     np.testing.assert_array_equal(w, 1.0)
 
 
@@ -333,16 +335,42 @@ def test_changed_shape_needs_reset() -> None:
     o.step([np.ones(4)], [np.ones(4)])
 
 
-def test_checks_run_once_for_the_same_arrays_and_again_for_new_ones() -> None:
+def test_every_step_checks_its_arguments() -> None:
     w, g = np.ones(3), np.full(3, 2.0)
     o = opt.GradientDescent(0.5)
-    for _ in range(2):                      # second step: the same arrays, checks skipped
-        o.step([w], [g])
+    for _ in range(2):
+        w = o.step([w], [g])[0]
     np.testing.assert_array_equal(w, [-1.0, -1.0, -1.0])
     with pytest.raises(ValueError, match=r"grads\[0\] must have the shape"):
-        o.step([w], [np.ones(4)])           # a new gradient array is checked again
-    o.step([w], [g.tolist()])               # converted, so checked (and converted) every step
+        o.step([w], [np.ones(4)])
+    [w] = o.step([w], [g.tolist()])           # a list is converted to θ's dtype
     np.testing.assert_array_equal(w, [-2.0, -2.0, -2.0])
+
+
+def test_registry_names_every_optimiser_once_and_its_torch_twin_steps_alike() -> None:
+    names = [entry.name for entry in opt.OPTIMIZERS.values()]
+    assert len(set(names)) == len(names)
+    q = random_quadratic(3, seed=12)
+    for key in opt.OPTIMIZERS:
+        o = opt.make_optimizer(key, **({"damping": 0.1} if "damped" in key or "free" in key
+                                       else {} if key == "newton" else {"lr": 0.05}))
+        if o.torch_name is None:
+            assert o.needs_hessian
+            with pytest.raises(TypeError, match=f"got {type(o).__name__}"):
+                o.to_torch([torch.zeros(3)])
+            continue
+        w = np.linspace(-1.0, 1.0, 3)
+        t = torch.tensor(w, requires_grad=True)
+        twin = o.to_torch([t])
+        assert twin.defaults["lr"] == o.lr
+        for k in range(20):
+            [w] = o.step([w], [q.grad(w)])
+            twin.zero_grad()
+            t.grad = torch.from_numpy(q.grad(t.detach().numpy()))
+            twin.step()
+            np.testing.assert_allclose(w, t.detach().numpy(), rtol=1e-10, atol=1e-14,
+                                       err_msg=f"{key}: step {k + 1}")
+    assert opt.OPTIMIZERS["nesterov"].make(lr=0.1).nesterov
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [
@@ -351,7 +379,6 @@ def test_checks_run_once_for_the_same_arrays_and_again_for_new_ones() -> None:
     ({"start": [[1.0, 1.0]]}, "start must be a flat vector"),
     ({"start": [2e6, 0.0]}, "start must lie within bound"),
     ({"steps": -1}, "steps must be an integer >= 0"),
-    ({"steps": 2.5}, "steps must be an integer >= 0"),
     ({"noise_sigma": -0.1}, "noise_sigma must be finite and >= 0"),
     ({"bound": 0.0}, "bound must be finite and > 0"),
 ])
@@ -360,6 +387,11 @@ def test_runner_bad_arguments(kwargs: dict, match: str) -> None:
     args = {"start": [1.0, 1.0], "steps": 5} | kwargs
     with pytest.raises(ValueError, match=match):
         tr.run_trajectory(q, opt.GradientDescent(0.1), **args)
+
+
+def test_runner_wrong_types() -> None:
+    with pytest.raises(TypeError, match="steps must be an integer >= 0"):
+        tr.run_trajectory(random_quadratic(2), opt.GradientDescent(0.1), [1.0, 1.0], 2.5)
 
 
 def test_quadratic_errors() -> None:

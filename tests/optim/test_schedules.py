@@ -52,7 +52,7 @@ def test_values_matches_calls_and_accepts_numpy_ints() -> None:
     (lambda: Exponential(0.1, 0.5, every=-1), ValueError, "every must be finite and > 0"),
     (lambda: InverseTime(0.1, tau=0), ValueError, "tau must be finite and > 0"),
     (lambda: Linear(0.1, 0.0, tau=10), ValueError, "lr_end must be finite and > 0"),
-    (lambda: Linear(0.1, 0.01, tau=2.5), ValueError, "tau must be an integer >= 1"),
+    (lambda: Linear(0.1, 0.01, tau=2.5), TypeError, "tau must be an integer >= 1"),
 ])
 def test_bad_arguments(make, error: type, match: str) -> None:
     with pytest.raises(error, match=match):
