@@ -114,7 +114,6 @@ def plot_digit_probabilities(images: np.ndarray, labels: np.ndarray,
             ax = axes[row, i]
             ax.bar(k, p[i], color=np.where(k == labels[i], "C1", "C0"))
             ax.set(ylim=(0, 1), xticks=k[::3])
-            ax.tick_params(labelsize=7)
             if i == 0:
                 ax.set_ylabel(f"{name}\n$h_k$")
             else:
