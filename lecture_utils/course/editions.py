@@ -13,12 +13,21 @@ removed, and every output is cleared. Outputs are cleared in every cell, not onl
 first exercise: cells after an exercise show the reference's results, which can give an
 answer away, and students run the notebook anyway (the site shows the complete edition).
 The result is deterministic: the same complete notebook always gives the same bytes.
+
+The complete edition is also nbgrader's source (``nbgrader generate_assignment`` makes our
+student edition from it, cell for cell), and the same command writes its cell metadata
+(``nbgrader_cells``): a code cell with a solution region is a solution cell; a markdown
+answer (a Think! prompt) a manually graded answer worth ``ANSWER_POINTS``; a check cell
+(``softmax = check("softmax", softmax)``) the exercise's autograded test, worth the
+exercise's ``points`` (under nbgrader a check that does not say "correct" raises). The
+student edition keeps that metadata, so a student's filled-in copy can be autograded.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import itertools
 import re
 import sys
 from collections.abc import Sequence
@@ -26,13 +35,16 @@ from pathlib import Path
 
 import nbformat
 
-__all__ = ["clear_solutions", "main", "student_notebook", "student_text"]
+__all__ = ["clear_solutions", "complete_text", "main", "nbgrader_cells", "student_notebook",
+           "student_text"]
 
 BEGIN, END = "BEGIN SOLUTION", "END SOLUTION"
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 TEXT_STUB = "YOUR ANSWER HERE"
 DETAILS_SOLUTION = re.compile(r"<details>\s*<summary>[^<]*solution.*?</details>[ \t]*\n?",
                               re.IGNORECASE | re.DOTALL)
+ANSWER_POINTS = 1  # a Think! answer, graded by hand
+NBGRADER_SCHEMA = 3  # the cell metadata schema of nbgrader 0.9
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 STUDENT = NOTEBOOKS / "student"
@@ -61,9 +73,65 @@ def clear_solutions(source: str, cell_type: str) -> tuple[str, bool]:
     return "\n".join(lines), replaced
 
 
-def student_notebook(nb: nbformat.NotebookNode, name: str = "notebook") -> nbformat.NotebookNode:
-    """A copy of the complete notebook ``nb`` as the student edition (``name`` for errors)."""
+def _grading(solution: bool, grade_id: str, points: float | None = None,
+             locked: bool = False) -> dict[str, object]:
+    """One cell's nbgrader metadata (nbgrader's own keys, schema 3)."""
+    meta: dict[str, object] = {"grade": points is not None, "grade_id": grade_id,
+                               "locked": locked, "schema_version": NBGRADER_SCHEMA,
+                               "solution": solution, "task": False}
+    if points is not None:
+        meta["points"] = points
+    return meta
+
+
+def nbgrader_cells(nb: nbformat.NotebookNode, name: str = "notebook") -> nbformat.NotebookNode:
+    """A copy of ``nb`` with nbgrader's metadata on its solution, answer and check cells.
+
+    A code cell with a solution region is a solution cell named after the exercise its next
+    code cell checks; a markdown cell with one a manually graded answer; a check cell an
+    autograded test worth the exercise's points. Other cells carry no nbgrader metadata.
+    """
+    from lecture_utils.exercises import CHECK_CALL, get
+
     nb = copy.deepcopy(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    checked = {id(cell): CHECK_CALL.findall(following.source)
+               for cell, following in itertools.pairwise(code)}
+    for index, cell in enumerate(nb.cells, start=1):
+        cell.metadata.pop("nbgrader", None)
+        region = BEGIN in cell.source
+        checks = CHECK_CALL.findall(cell.source) if cell.cell_type == "code" else []
+        if region and checks:
+            raise ValueError(f"{name}, cell {index}: a solution region in a check cell")
+        if checks:
+            cell.metadata["nbgrader"] = _grading(False, f"check_{checks[0]}",
+                                                 points=get(checks[0]).points, locked=True)
+        elif region and cell.cell_type == "code":
+            names = checked.get(id(cell))
+            grade_id = names[0] if names else f"solution_{cell.get('id', index)}"
+            cell.metadata["nbgrader"] = _grading(True, grade_id)
+        elif region:
+            cell.metadata["nbgrader"] = _grading(True, f"answer_{cell.get('id', index)}",
+                                                 points=ANSWER_POINTS)
+    ids = [c.metadata.nbgrader["grade_id"] for c in nb.cells if "nbgrader" in c.metadata]
+    if len(ids) != len(set(ids)):
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        raise ValueError(f"{name}: nbgrader's grade ids must be unique, twice: {twice}")
+    return nb
+
+
+def complete_text(path: Path) -> str:
+    """The complete notebook at ``path`` with current nbgrader metadata, as the file's text."""
+    nb = nbformat.read(path, as_version=4)
+    return nbformat.writes(nbgrader_cells(nb, path.name)) + "\n"
+
+
+def student_notebook(nb: nbformat.NotebookNode, name: str = "notebook") -> nbformat.NotebookNode:
+    """A copy of the complete notebook ``nb`` as the student edition (``name`` for errors).
+
+    Its cells carry nbgrader's metadata (written afresh by :func:`nbgrader_cells`).
+    """
+    nb = nbgrader_cells(nb, name)
     for index, cell in enumerate(nb.cells, start=1):
         try:
             cell.source = clear_solutions(cell.source, cell.cell_type)[0]
@@ -97,11 +165,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lecture_utils.course.editions",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 if notebooks/student/ is stale")
+                        help="write nothing; exit 1 if notebooks/student/ or the complete "
+                             "edition's nbgrader metadata is stale")
     args = parser.parse_args(argv)
     sources = complete_notebooks()
     changes = []
-    for path in sources:
+    for path in sources:  # the complete edition's nbgrader metadata, then the student edition
+        text = complete_text(path)
+        if path.read_text(encoding="utf-8") != text:
+            changes.append(("nbgrader metadata stale" if args.check else "wrote", path))
+            if not args.check:
+                path.write_text(text, encoding="utf-8", newline="\n")
         target, text = STUDENT / path.name, student_text(path)
         if not target.exists() or target.read_text(encoding="utf-8") != text:
             changes.append(("stale" if args.check else "wrote", target))

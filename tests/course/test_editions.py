@@ -106,11 +106,50 @@ def test_the_fixture_gets_exactly_nbgraders_cells() -> None:
 
 
 def test_nbgrader_itself_agrees() -> None:
-    """Where nbgrader is installed (not in the project's venv), compare with it directly."""
+    """nbgrader (a developer dependency) clears the same regions (tests/course/test_nbgrader.py
+    runs its whole generate and autograde)."""
     clear = pytest.importorskip("nbgrader.preprocessors").ClearSolutions
     nb = nbformat.read(FIXTURE, as_version=4)
     theirs, _ = clear(enforce_metadata=False).preprocess(copy.deepcopy(nb), {})
     assert [c.source for c in student_notebook(nb).cells] == [c.source for c in theirs.cells]
+
+
+@pytest.mark.parametrize("path", [*COMPLETE, FIXTURE], ids=[p.name for p in [*COMPLETE, FIXTURE]])
+def test_the_complete_edition_carries_current_nbgrader_metadata(path: Path) -> None:
+    assert path.read_text(encoding="utf-8") == editions.complete_text(path), (
+        f"{path.name}: its nbgrader cell metadata is stale: run `make student` and commit")
+
+
+def test_the_fixtures_nbgrader_cells() -> None:
+    cells = editions.nbgrader_cells(nbformat.read(FIXTURE, as_version=4)).cells
+    grading = {c.id: c.metadata.nbgrader for c in cells if "nbgrader" in c.metadata}
+    common = {"schema_version": 3, "task": False}
+    assert grading == {
+        **{solution: {"grade": False, "grade_id": name, "locked": False, "solution": True,
+                      **common}
+           for solution, name in [("cell-03", "softmax"), ("cell-07", "cross_entropy"),
+                                  ("cell-10", "coin_minimiser")]},
+        **{test: {"grade": True, "grade_id": f"check_{name}", "locked": True, "points": 1,
+                  "solution": False, **common}
+           for test, name in [("cell-04", "softmax"), ("cell-08", "cross_entropy"),
+                              ("cell-11", "coin_minimiser")]},
+        "cell-12": {"grade": True, "grade_id": "answer_cell-12", "locked": False, "points": 1,
+                    "solution": True, **common},
+    }
+    assert all(c.metadata.get("nbgrader") == g.metadata.get("nbgrader")
+               for c, g in zip(student_notebook(nbformat.read(FIXTURE, as_version=4)).cells,
+                               cells, strict=True))
+
+
+def test_nbgrader_cells_refuse_what_nbgrader_refuses() -> None:
+    check_cell = 'softmax = check("softmax", softmax)'
+    twice = new_notebook(cells=[new_code_cell(check_cell), new_code_cell(check_cell)])
+    with pytest.raises(ValueError, match=r"x.ipynb: .*unique.*check_softmax"):
+        editions.nbgrader_cells(twice, "x.ipynb")
+    both = new_notebook(cells=[new_code_cell(f"### BEGIN SOLUTION\n{check_cell}\n"
+                                             "### END SOLUTION")])
+    with pytest.raises(ValueError, match=r"x\.ipynb, cell 1: a solution region in a check cell"):
+        editions.nbgrader_cells(both, "x.ipynb")
 
 
 def test_solution_details_blocks_are_removed() -> None:
