@@ -15,51 +15,61 @@ import numpy as np
 
 from lecture_utils.analysis import paths, tiny
 from lecture_utils.exercises.core import Case, Exercise, Mutant, register
-from lecture_utils.network import functions as fn
 
 
 # --------------------------------------------------------------------------- references
 def tiny_i_gradient(w1: float, w2: float, x: float, y: float) -> np.ndarray:
-    """(∂C/∂w1, ∂C/∂w2) of C = (y − w2·relu(w1·x))² (slide "Tiny example I", corrected).
-
-    ∂C/∂w1 = −2(y − h2)·w2·1(w1·x > 0)·x and ∂C/∂w2 = −2(y − h2)·h1.
-    """
-    return tiny.TinyExampleI(x=x, y=y).grad(np.array([w1, w2]))
+    """(∂C/∂w1, ∂C/∂w2) of C = (y − h2)², h2 = w2·h1, h1 = relu(w1·x) (slide "Tiny example I",
+    corrected): ∂C/∂w1 = −2(y − h2)·w2·1(w1·x > 0)·x and ∂C/∂w2 = −2(y − h2)·h1."""
+    h1 = max(w1 * x, 0.0)
+    h2 = w2 * h1
+    r = y - h2
+    return np.array([-2 * r * w2 * float(w1 * x > 0) * x, -2 * r * h1])
 
 
 def tiny_ii_gradient(w1: float, w2: float, x: float, y: float, gamma: float) -> np.ndarray:
-    """∇C of C = (w1·w2·x − y)² + γ(w1² + w2²) (slide "Tiny Example II").
-
-    ∂C/∂w1 = 2r·w2·x + 2γ·w1 and ∂C/∂w2 = 2r·w1·x + 2γ·w2 with the residual r = w1·w2·x − y.
-    """
-    return tiny.LinearChainCost(x=x, y=y, decay=gamma).grad(np.array([w1, w2]))
+    """∇C of C = (w1·w2·x − y)² + γ(w1² + w2²) (slide "Tiny Example II"), with the residual
+    r = w1·w2·x − y: ∂C/∂w1 = 2r·w2·x + 2γ·w1 and ∂C/∂w2 = 2r·w1·x + 2γ·w2."""
+    r = w1 * w2 * x - y
+    return np.array([2 * r * w2 * x + 2 * gamma * w1, 2 * r * w1 * x + 2 * gamma * w2])
 
 
 def backprop_step(dC_dh_next: np.ndarray, W_next: np.ndarray, h: np.ndarray) -> np.ndarray:
-    """∂C/∂h(l) from ∂C/∂h(l+1) for h(l+1) = tanh(W(l+1) h(l)) (slide "... dynamic programming").
-
-    ∂C/∂h(l)_j = Σ_i ∂C/∂h(l+1)_i ∂h(l+1)_i/∂h(l)_j, the local derivative being the Jacobian
-    J_ij = (1 − h(l+1)_i²)·W(l+1)_ij of :func:`lecture_utils.analysis.paths.local_jacobians`.
-    """
-    W_next = np.asarray(W_next, dtype=float)
-    delta = np.asarray(dC_dh_next, dtype=float) * fn.tanh_grad(W_next @ np.asarray(h, float))
-    return delta @ W_next
+    """∂C/∂h(l)_j = Σ_i ∂C/∂h(l+1)_i ∂h(l+1)_i/∂h(l)_j for h(l+1) = tanh(W(l+1) h(l)), with
+    the local derivative ∂h(l+1)_i/∂h(l)_j = (1 − h(l+1)_i²)·W(l+1)_ij (slide
+    "Backpropagation - dynamic programming")."""
+    h_next = np.tanh(W_next @ h)
+    local = (1 - h_next**2)[:, None] * W_next
+    return dC_dh_next @ local
 
 
 def weight_gradient(dC_dh: np.ndarray, W: np.ndarray, h_prev: np.ndarray) -> np.ndarray:
-    """∂C/∂W(l) for h(l) = tanh(W(l) h(l−1)), given ∂C/∂h(l) (slide "... dynamic programming").
-
-    ∂C/∂W_ij = ∂C/∂h_i · ∂h_i/∂W_ij = ∂C/∂h_i (1 − h_i²) h(l−1)_j: an outer product, with
-    off-diagonal entries (the slide's W_ii reads W_ij).
-    """
-    h_prev = np.asarray(h_prev, dtype=float)
-    delta = np.asarray(dC_dh, dtype=float) * fn.tanh_grad(np.asarray(W, dtype=float) @ h_prev)
-    return np.outer(delta, h_prev)
+    """∂C/∂W(l)_ij = ∂C/∂h(l)_i · (1 − h(l)_i²) · h(l−1)_j for h(l) = tanh(W(l) h(l−1))
+    (slide "... dynamic programming", whose W_ii reads W_ij): an outer product."""
+    h = np.tanh(W @ h_prev)
+    return np.outer(dC_dh * (1 - h**2), h_prev)
 
 
 def mnist_paths() -> int:
-    """Paths from one pixel to one output of the 784-256-256-10 network of notebook 04: 256·256."""
-    return paths.count_paths([256, 256])
+    """Paths from one pixel to one output of the 784-256-256-10 network of notebook 04: one
+    choice of unit in each hidden layer, 256·256."""
+    return 256 * 256
+
+
+def network_gradient(net: list[np.ndarray], x: np.ndarray) -> np.ndarray:
+    """∂y/∂θ of y = w_out·h(L), h(l) = tanh(W(l) h(l−1)), h(0) = x, for θ = (W(1), …, W(L),
+    w_out) flattened in that order: backprop as dynamic programming over the whole network
+    (slide "Backpropagation - dynamic programming"), the two steps above in a loop.
+    """
+    h = [x]
+    for W in net[:-1]:                       # forward, storing every h(l)
+        h.append(np.tanh(W @ h[-1]))
+    grads = [np.outer(np.ones(1), h[-1])]    # ∂y/∂w_out = h(L), w_out of shape (1, n_L)
+    dC_dh = net[-1][0]                       # ∂y/∂h(L) = w_out
+    for W, h_below in zip(net[-2::-1], h[-2::-1], strict=True):   # from layer L down to 1
+        grads.append(weight_gradient(dC_dh, W, h_below))
+        dC_dh = backprop_step(dC_dh, W, h_below)
+    return np.concatenate([g.ravel() for g in grads[::-1]])
 
 
 # --------------------------------------------------------------------------- inputs
@@ -73,6 +83,7 @@ def _tiny_i_cases(rng: np.random.Generator) -> list[Case]:
         Case("x < 0 and w1 < 0 (the ReLU is on)", (-u(), float(rng.normal()), -u(), 1.5)),
         Case("the slide's data x = 1, y = 1.5", (u(), -u(), 1.0, 1.5)),
         Case("the ReLU off (w1·x < 0)", (-u(), u(), u(), 1.5)),
+        Case("w1 = 0, the ReLU's kink: relu'(0) = 0, as torch takes it", (0.0, u(), u(), 1.5)),
     ]
 
 
@@ -108,6 +119,17 @@ def _weight_cases(rng: np.random.Generator) -> list[Case]:
     return [_layer(rng, "5 inputs to 3 units", 3, 5), _layer(rng, "4 inputs to 4 units", 4, 4),
             _layer(rng, "1 input to 6 units", 6, 1),
             _layer(rng, "large weights (tanh saturates)", 3, 3, 6.0)]
+
+
+def _network_cases(rng: np.random.Generator) -> list[Case]:
+    """Tanh networks [W(1), …, W(L), w_out] of different widths (so a reversed list shows)."""
+    def case(label: str, n_in: int, widths: list[int]) -> Case:
+        return Case(label, (paths.random_net(n_in, widths, rng), rng.normal(size=n_in)))
+
+    return [case("x of 3, hidden layers of 4 and 5 (θ lists W(1) first, w_out last)", 3, [4, 5]),
+            case("x of 2, one hidden layer of 3", 2, [3]),
+            case("x of 4, three hidden layers of 3", 4, [3, 3, 3]),
+            case("x of 5, hidden layers of 2, 6, 4, 3", 5, [2, 6, 4, 3])]
 
 
 # --------------------------------------------------------------------------- torch oracles
@@ -147,6 +169,18 @@ def _torch_weight_gradient(dC_dh: np.ndarray, W: np.ndarray, h_prev: np.ndarray)
     return _torch_layer(dC_dh, W, h_prev, "W")
 
 
+def _torch_network_gradient(net: list[np.ndarray], x: np.ndarray) -> np.ndarray:
+    """Autograd of y = w_out·tanh(W(L) ⋯ tanh(W(1) x)) with respect to every weight."""
+    import torch
+
+    weights = [torch.tensor(W, requires_grad=True) for W in net]
+    h = torch.from_numpy(x)
+    for W in weights[:-1]:
+        h = torch.tanh(W @ h)
+    (weights[-1] @ h).sum().backward()
+    return np.concatenate([W.grad.numpy().ravel() for W in weights])
+
+
 # --------------------------------------------------------------------------- exercises
 TINY_I_GRADIENT = Exercise(
     name="tiny_i_gradient",
@@ -156,9 +190,14 @@ TINY_I_GRADIENT = Exercise(
     mutants=(Mutant("-2 * r", "-r", "factor of 2"),                # the slide's missing 2
              Mutant("float(w1 * x > 0)", "float(w1 * h1 > 0)",    # the slide's indicator
                     "x < 0 and w1 < 0"),
-             Mutant("-2 * r", "2 * r", "wrong sign")),             # r = y − h2, not h2 − y
+             Mutant("-2 * r", "2 * r", "wrong sign"),              # r = y − h2, not h2 − y
+             Mutant("float(w1 * x > 0)", "float(w1 * x >= 0)", "kink")),  # relu'(0) = 1
     hints={"factor": "differentiate the square: d(r²) = 2r dr",
            "sign": "∂C/∂h2 = −2(y − h2)"},
+    graded_hints=("Forward first: h1 = relu(w1·x), h2 = w2·h1; then ∂C/∂h2 = −2(y − h2), and "
+                  "multiply by one local derivative per arrow back to each weight.",
+                  "The ReLU passes the gradient only where its own input w1·x is positive: "
+                  "relu'(a) = 1(a > 0), with a = w1·x."),
     slide="Tiny example I",
 )
 
@@ -199,9 +238,35 @@ MNIST_PATHS = Exercise(
     name="mnist_paths",
     reference=mnist_paths,
     mutants=(Mutant("256 * 256", "256 * 256 * 10", "whole-number factor"),  # to every output
+             Mutant("256 * 256", "784 * 256 * 256", "whole-number factor"),  # from every pixel
+             Mutant("256 * 256", "256**3", "whole-number factor"),  # a third hidden layer
              Mutant("256 * 256", "256 + 256 * 256 + 256", "relative error")),  # the edges
-    hints={"factor": "one output, not all ten"},
+    hints={"factor": "a path from ONE pixel to ONE output picks one unit in each of the two "
+                     "hidden layers: neither the 784 pixels nor the 10 outputs multiply"},
     slide="Backpropagation (how many paths)",
 )
 
-register(TINY_I_GRADIENT, TINY_II_GRADIENT, BACKPROP_STEP, WEIGHT_GRADIENT, MNIST_PATHS)
+NETWORK_GRADIENT = Exercise(
+    name="network_gradient",
+    reference=network_gradient,
+    cases=_network_cases,
+    oracle=_torch_network_gradient,
+    mutants=(Mutant("    grads.reverse()", "    pass", "W(1) first"),     # the backward order
+             Mutant("grads = [h[-1][None, :]]", "grads = []", "wrong shape"),  # no ∂y/∂w_out
+             Mutant("dy_dh = delta @ net[l - 1]", "dy_dh = dy_dh @ net[l - 1]",  # no tanh' below
+                    "relative error"),
+             Mutant("delta = dy_dh * (1 - h[l]**2)", "delta = dy_dh", "relative error")),
+    hints={"shape": "one entry per weight: W(1), …, W(L) and w_out, each flattened",
+           "sign": "y = w_out·h(L): start the recursion from ∂y/∂h(L) = w_out"},
+    graded_hints=(
+        "Forward first: store h(0) = x, h(1), …, h(L) in a list. Then start at the output with "
+        "∂y/∂h(L) = w_out (and ∂y/∂w_out = h(L)) and walk down l = L, …, 1.",
+        "At layer l: δ = ∂y/∂h(l) ⊙ (1 − h(l)²); ∂y/∂W(l) = outer(δ, h(l−1)); pass "
+        "∂y/∂h(l−1) = δ W(l) down. You collect the gradients from the top: reverse the list, "
+        "then np.concatenate([g.ravel() for g in grads]).",
+    ),
+    slide="Backpropagation - dynamic programming",
+)
+
+register(TINY_I_GRADIENT, TINY_II_GRADIENT, BACKPROP_STEP, WEIGHT_GRADIENT, MNIST_PATHS,
+         NETWORK_GRADIENT)

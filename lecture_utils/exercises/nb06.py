@@ -15,8 +15,7 @@ import numpy as np
 from lecture_utils.analysis import hessian
 from lecture_utils.analysis.tiny import TINY_II, TinyExampleII
 from lecture_utils.exercises.core import Case, Exercise, Mutant, register
-from lecture_utils.optim.optimizers import GradientDescent
-from lecture_utils.optim.trajectories import run_trajectory
+from lecture_utils.optim.trajectories import Quadratic
 
 
 # --------------------------------------------------------------------------- inputs
@@ -85,6 +84,24 @@ def _hessian_cases(rng: np.random.Generator) -> list[Case]:
     ]
 
 
+def _saddle_cases(rng: np.random.Generator) -> list[Case]:
+    """Saddles of several sizes, with and without noise; eigenvalues apart (no sign ambiguity
+    beyond the one |v_jᵀθ| removes)."""
+    near = rng.normal(scale=1e-3, size=4)
+    return [
+        Case("a 4 x 4 saddle, eigenvalues -2, -0.5, 1, 3, near 0, sigma 1e-4, 30 steps "
+             "(column j is |v_jᵀ θ_k| for the j-th eigenvector)",
+             (_rotated([-2.0, -0.5, 1.0, 3.0], rng), near, 0.1, 1e-4, 30, 5)),
+        Case("Tiny Example II's saddle, from (0.5, -0.5) on its stable line, no noise",
+             (TINY_II.hessian(np.zeros(2)), np.array([0.5, -0.5]), 0.1, 0.0, 20, 0)),
+        Case("a 6 x 6 saddle, eigenvalues -1 to 2.5, sigma 0.01, 40 steps",
+             (_rotated([-1.0, -0.3, 0.2, 0.7, 1.5, 2.5], rng), rng.normal(size=6), 0.2, 0.01,
+              40, 9)),
+        Case("a 3 x 3 minimum (no escape), sigma 0.1",
+             (_rotated([0.5, 1.0, 2.0], rng), rng.normal(size=3), 0.1, 0.1, 25, 2)),
+    ]
+
+
 # --------------------------------------------------------------------------- torch oracles
 def _torch_inertia(h: np.ndarray, tol: float) -> np.ndarray:
     import torch
@@ -136,8 +153,25 @@ def noisy_gradient_descent(cost: hessian.GradientAndHessian, theta0: np.ndarray,
     """θ_{k+1} = θ_k − η (g(θ_k) + σ ε_k), ε_k = ``rng.standard_normal(n)`` with
     ``rng = numpy.random.default_rng(seed)``: the iterates θ_0 … θ_steps, shape (steps + 1, n)
     (slide "Theory: Local minima not an issue": a noisy gradient helps escape saddles)."""
-    return run_trajectory(cost, GradientDescent(lr=eta), theta0, steps, noise_sigma=sigma,
-                          seed=seed).points
+    rng = np.random.default_rng(seed)
+    theta = np.array(theta0, dtype=float)
+    path = [theta]
+    for _ in range(steps):
+        theta = theta - eta * (cost.grad(theta) + sigma * rng.standard_normal(theta.size))
+        path.append(theta)
+    return np.array(path)
+
+
+def saddle_escape(H: np.ndarray, theta0: np.ndarray, eta: float, sigma: float, steps: int,
+                  seed: int) -> np.ndarray:
+    """Noisy gradient descent on C = ½ θᵀHθ (gradient Hθ) from ``theta0``, seen along the
+    eigenvectors v_j of H: |u_kj| = |v_jᵀ θ_k|, shape (steps + 1, n), columns in the ascending
+    order of the eigenvalues (``np.linalg.eigh``). Along v_j gradient descent multiplies u_j by
+    1 − ηλ_j per step: λ_j < 0 grows, λ_j > 0 shrinks to the noise (slide "Theory: Local
+    minima not an issue")."""
+    _, V = np.linalg.eigh(H)
+    path = noisy_gradient_descent(Quadratic(H), theta0, eta, sigma, steps, seed)
+    return np.abs(path @ V)
 
 
 def hessian_at_minimum() -> np.ndarray:
@@ -180,6 +214,10 @@ HESSIAN_FD = Exercise(
     rtol=1e-7,  # centred differences are good to ~1e-10 here; a forward one to ~1e-5
     atol=1e-7,
     mutants=(Mutant("/ (2 * h)", "/ h", "factor of 2"),
+             # θ moved in place and not put back: the caller's θ changes
+             Mutant("H[:, j] = (cost.grad(theta + e) - cost.grad(theta - e)) / (2 * h)",
+                    "theta += e\n        g_plus = cost.grad(theta)\n        theta -= 2 * e\n"
+                    "        H[:, j] = (g_plus - cost.grad(theta)) / (2 * h)", "changed"),
              Mutant("grad(theta + e) - cost.grad(theta - e)",
                     "grad(theta - e) - cost.grad(theta + e)", "wrong sign"),
              Mutant("(cost.grad(theta + e) - cost.grad(theta - e)) / (2 * h)",
@@ -217,7 +255,7 @@ HESSIAN_AT_MINIMUM = Exercise(
 STALL_STEPS = Exercise(
     name="stall_steps",
     reference=stall_steps,
-    rtol=0.0,
+    rtol=1e-9,  # log(a/b) or log(a) - log(b), log1p: the same k* a few ulps apart
     atol=0.0,
     mutants=(Mutant("np.log(1 + 0.1 * 2.92)", "np.log(1 + 2.92)", "relative error"),),  # no η
     slide="Theory: Local minima not an issue",
@@ -231,5 +269,28 @@ INDEX_AT_ZERO = Exercise(
     slide="Theory: Local minima not an issue",
 )
 
+SADDLE_ESCAPE = Exercise(
+    name="saddle_escape",
+    reference=saddle_escape,
+    cases=_saddle_cases,
+    rtol=1e-7,
+    atol=1e-12,
+    mutants=(Mutant("np.array(path) @ V", "np.array(path) @ V.T", "v_j"),   # rows of V
+             Mutant("theta - eta * (H @ theta + sigma * eps)",
+                    "theta - eta * H @ theta + sigma * eps", "relative error"),  # noise without η
+             Mutant("theta - eta * (H @ theta", "theta + eta * (H @ theta", ""),  # ascent
+             Mutant("np.abs(np.array(path) @ V)", "np.abs(np.array(path))", "")),  # no basis
+    hints={"shape": "one row per iterate θ_0 … θ_steps, one column per eigenvector"},
+    graded_hints=(
+        "Three steps: the eigenvectors (columns of V from np.linalg.eigh(H)); the noisy gradient "
+        "descent loop of Exercise 3 with the gradient H @ θ; then the components of every "
+        "iterate along every eigenvector.",
+        "With the iterates as the rows of an array P of shape (steps + 1, n), the component of "
+        "row k along column j of V is (P @ V)[k, j]; return its absolute value. Draw ε with "
+        "rng.standard_normal(n) once per step, also when sigma is 0.",
+    ),
+    slide="Theory: Local minima not an issue",
+)
+
 register(INERTIA, HESSIAN_FD, NOISY_GRADIENT_DESCENT, HESSIAN_AT_MINIMUM, STALL_STEPS,
-         INDEX_AT_ZERO)
+         INDEX_AT_ZERO, SADDLE_ESCAPE)
