@@ -6,9 +6,9 @@ its one module map (a test checks that it lists every module).
 The network and its functions (``network``):
 
 - ``network.functions``: relu, tanh, softmax, cross-entropy, one-hot, and the table of activations
-- ``network.mlp``: the numpy network with backprop written by hand, and its torch twin
+- ``network.mlp``: the numpy network, its backward pass written by hand (the functions of
+  notebook 04's exercises), and its torch twin
 - ``network.initialisers``: weight initialisers and the variance each is built to have
-- ``blas``: ``out += a @ b`` in one call of the BLAS numpy uses (the fused gradient step)
 
 Optimisers, schedules and training (``optim``):
 

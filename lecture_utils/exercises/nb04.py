@@ -2,86 +2,69 @@
 
 Slide "Backpropagation - dynamic programming", one line of the recursion per exercise, in the
 batch layout of ``lecture_utils.network.mlp`` (one example per row, ``W(l)`` of shape
-``(n_l, n_{l-1})``)::
+``(n_l, n_{l-1})``): ``output_delta``, ``weight_grad``, ``bias_grad``, ``relu_backward``, then
+the whole backward pass of a network of any depth built from them, ``backprop``, which the
+notebook's MNIST network then trains with. Each reference IS the library's function
+(``lecture_utils.network.mlp``). Slide "Mini-batch training" (anneal η_k): ``linear_schedule``.
 
-    delta(L) = (softmax(z) - Y) / N                         output_delta(z, y)
-    dC/dW(l) = delta(l).T @ h(l-1)                          weight_grad(delta, h_prev)
-    dC/db(l) = sum over the batch of delta(l)               bias_grad(delta)
-    delta(l) = (delta(l+1) @ W(l+1)) * 1(h(l) > 0)          relu_backward(delta_next, W_next, h)
-
-and slide "Mini-batch training" (anneal η_k): the linear schedule ``linear_schedule``.
 The check's inputs are the activations of small random float64 networks of
-:class:`lecture_utils.network.mlp.MLP` (random nonzero biases, some ReLUs off); each line is also
-computed by torch autograd (``torch.nn.functional``), the oracle.
+:class:`~lecture_utils.network.mlp.MLP` (random nonzero biases, some ReLUs off); each line is
+also computed by torch autograd (``torch.nn.functional``), the oracle.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import numpy as np
 
-from lecture_utils.exercises.core import Case, Exercise, Mutant, register
+from lecture_utils.exercises.core import Case, Exercise, Mutant, diagnose, get, register
 from lecture_utils.exercises.nb01 import _torch_cross_entropy_grad
-from lecture_utils.network.functions import one_hot, softmax
-from lecture_utils.network.mlp import MLP
-from lecture_utils.optim import schedules
+from lecture_utils.network.mlp import (
+    MLP,
+    backprop,
+    bias_grad,
+    output_delta,
+    relu_backward,
+    weight_grad,
+)
 
 #: (layer sizes, batch size N) of the check's networks: the first has a square W(3) (so a
 #: transposed W(l+1) gives wrong numbers, not an error), the last a single example.
 _NETWORKS = (([6, 5, 4, 4], 7), ([8, 6, 3, 4], 3), ([5, 4, 6, 3], 1))
-
-
-# --------------------------------------------------------------------------- references
-def output_delta(z: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """``delta(L) = dC/dz = (softmax(z) - Y) / N`` for logits ``z`` (N, K) and labels ``y`` (N,).
-
-    The fused softmax-cross-entropy gradient of the mean cost ``C = (1/N) sum_n C_n``.
-    """
-    return (softmax(z) - one_hot(y, z.shape[1], dtype=z.dtype)) / len(z)
-
-
-def weight_grad(delta: np.ndarray, h_prev: np.ndarray) -> np.ndarray:
-    """``dC/dW(l)_ij = sum_n delta(l)_ni h(l-1)_nj``, i.e. ``delta.T @ h_prev`` (n_l, n_{l-1})."""
-    return delta.T @ h_prev
-
-
-def bias_grad(delta: np.ndarray) -> np.ndarray:
-    """``dC/db(l)_i = sum_n delta(l)_ni``: the batch's deltas summed, shape (n_l,)."""
-    return delta.sum(axis=0)
-
-
-def relu_backward(delta_next: np.ndarray, w_next: np.ndarray, h: np.ndarray) -> np.ndarray:
-    """``delta(l) = (delta(l+1) @ W(l+1)) * 1(h(l) > 0)``, with ``1(a > 0) = 1(relu(a) > 0)``."""
-    return (delta_next @ w_next) * (h > 0)
+#: Networks of other depths for ``backprop``: one layer (no hidden layer), two, four.
+_DEPTHS = (([6, 5, 4, 4], 7), ([7, 3], 5), ([5, 6, 4], 4), ([6, 5, 5, 4, 3], 1))
+#: The parts of ``backprop``'s answer, [∂C/∂W(1), ∂C/∂b(1), ...], named in its hints.
+_GRAD_NAMES = tuple(f"∂C/∂{kind}({layer})" for layer in range(1, 5) for kind in "Wb")
 
 
 def linear_schedule(k: int, eta0: float, eta_end: float, tau: int) -> float:
-    """``η_k = (1 − s) η_0 + s η_τ``, ``s = min(k/τ, 1)``:
-    ``lecture_utils.optim.schedules.Linear``."""
-    return schedules.Linear(eta0, eta_end, tau=tau)(k)
+    """η_k = (1 − s) η_0 + s η_τ with s = min(k/τ, 1) (slide "Mini-batch training": anneal η_k)."""
+    s = min(k / tau, 1)
+    return (1 - s) * eta0 + s * eta_end
 
 
 # --------------------------------------------------------------------------- inputs
-def _networks(rng: np.random.Generator) -> list[dict]:
-    """Forward and backward quantities of small random networks (``MLP``, float64).
+def _network(sizes: list[int], n: int, rng: np.random.Generator) -> dict:
+    """A small random float64 network after one forward pass: label, labels ``y``,
+    activations ``h = [x, h(1), ..., z]``, weights ``W = [W(1), ...]``."""
+    net = MLP(sizes, rng=int(rng.integers(2**31)), dtype=np.float64)
+    for b in net.biases:
+        b[:] = rng.normal(scale=0.3, size=b.shape)     # nonzero biases, ReLUs on and off
+    x = rng.normal(size=(n, sizes[0]))
+    y = rng.integers(0, sizes[-1], size=n)
+    net.forward(x)
+    return {"label": f"{'-'.join(map(str, sizes))} network, batch of {n}", "y": y,
+            "h": net.activations, "W": net.weights}
 
-    Each entry: ``label``, labels ``y``, activations ``h = [x, h(1), h(2), z]``, weights
-    ``W = [W(1), W(2), W(3)]`` and deltas ``delta = {3: delta(3), 2: delta(2)}``.
-    """
-    nets = []
-    for sizes, n in _NETWORKS:
-        net = MLP(sizes, rng=int(rng.integers(2**31)), dtype=np.float64)
-        for b in net.params[1::2]:
-            b[:] = rng.normal(scale=0.3, size=b.shape)     # nonzero biases, ReLUs on and off
-        x = rng.normal(size=(n, sizes[0]))
-        y = rng.integers(0, sizes[-1], size=n)
-        net.forward(x)
-        h = [a.copy() for a in net.activations]
-        w = [p.copy() for p in net.params[0::2]]
-        d3 = output_delta(h[3], y)
-        nets.append({"label": f"{'-'.join(map(str, sizes))} network, batch of {n}", "y": y,
-                     "h": h, "W": w, "delta": {3: d3, 2: relu_backward(d3, w[2], h[2])}})
+
+def _networks(rng: np.random.Generator) -> list[dict]:
+    """The three-layer networks of ``_NETWORKS``, with ``delta = {3: δ(3), 2: δ(2)}``."""
+    nets = [_network(sizes, n, rng) for sizes, n in _NETWORKS]
+    for net in nets:
+        d3 = output_delta(net["h"][3], net["y"])
+        net["delta"] = {3: d3, 2: relu_backward(d3, net["W"][2], net["h"][2])}
     return nets
 
 
@@ -105,6 +88,11 @@ def _bias_cases(rng: np.random.Generator) -> list[Case]:
 def _relu_cases(rng: np.random.Generator) -> list[Case]:
     return [Case(f"delta(2) of a {net['label']}", (net["delta"][3], net["W"][2], net["h"][2]))
             for net in _networks(rng)]
+
+
+def _backprop_cases(rng: np.random.Generator) -> list[Case]:
+    nets = [_network(sizes, n, rng) for sizes, n in _DEPTHS]
+    return [Case(f"the {net['label']}", (net["W"], net["h"], net["y"])) for net in nets]
 
 
 def _schedule_cases(rng: np.random.Generator) -> list[Case]:
@@ -184,8 +172,56 @@ RELU_BACKWARD = _line(
     relu_backward, _relu_cases, _torch_relu_backward,
     (Mutant("delta_next @ W_next", "delta_next @ W_next.T", "relative error"),
      Mutant("dh * (h > 0)", "dh", "relative error"),
-     Mutant("dh * (h > 0)", "dh * h", "relative error")),
+     Mutant("dh * (h > 0)", "dh * h", "relative error"),
+     Mutant("dh * (h > 0)", "dh * (h >= 0)", "relative error")),
     shape="dC/dh(l)_j = Σ_i δ(l+1)_i W(l+1)_ij: one column per unit of layer l")
+
+REVERSED = ("the gradients come last layer first: return them in the order of the parameters, "
+            "[∂C/∂W(1), ∂C/∂b(1), ..., ∂C/∂W(L), ∂C/∂b(L)] (put each layer's pair in front)")
+
+
+def _verify_backprop(student: Callable[..., list], case: Case) -> str | None:
+    """The student's list of gradients against :func:`backprop`'s, part by part, by name; the
+    list in the reverse order of the layers gets its own hint."""
+    got = student(*copy.deepcopy(case.args))
+    want = backprop(*case.args)
+    hint = diagnose(got, want, BACKPROP, case.label)
+    if hint is None or not isinstance(got, list | tuple) or len(got) != len(want):
+        return hint
+    by_layer = [p for i in reversed(range(0, len(want), 2)) for p in want[i:i + 2]]
+    if len(want) > 2 and diagnose(list(got), by_layer, BACKPROP, case.label) is None:
+        return REVERSED
+    return hint
+
+
+BACKPROP = Exercise(
+    name="backprop",
+    reference=backprop,
+    cases=_backprop_cases,
+    verify=_verify_backprop,
+    rtol=1e-9, atol=1e-12,
+    outputs=_GRAD_NAMES,
+    mutants=(Mutant("for layer in reversed(range(len(weights))):",
+                    "for layer in range(len(weights)):", "raised"),
+             Mutant("[weight_grad(delta, h_prev), bias_grad(delta), *grads]",
+                    "[*grads, weight_grad(delta, h_prev), bias_grad(delta)]", "last layer first"),
+             Mutant("h_prev = activations[layer]", "h_prev = activations[layer + 1]", "raised"),
+             Mutant("relu_backward(delta, weights[layer], h_prev)",
+                    "relu_backward(delta, weights[layer - 1], h_prev)", "raised"),
+             Mutant("delta = output_delta(activations[-1], y)",
+                    "delta = output_delta(activations[-2], y)", "")),
+    graded_hints=(
+        "start from the output layer's error, delta = output_delta(activations[-1], y), then "
+        "go through the layers from the last to the first: "
+        "for layer in reversed(range(len(weights))). In Python's 0-based lists "
+        "weights[layer] is W(layer + 1) and activations[layer] is its input.",
+        "in each layer: its two gradients from delta and its input activations[layer] "
+        "(weight_grad, bias_grad), put in front of the list of those found so far; then, "
+        "unless it is the first layer, the delta of the layer below: "
+        "relu_backward(delta, weights[layer], activations[layer]).",
+    ),
+    slide="Backpropagation - dynamic programming",
+)
 
 LINEAR_SCHEDULE = Exercise(
     name="linear_schedule",
@@ -198,4 +234,25 @@ LINEAR_SCHEDULE = Exercise(
     slide="Mini-batch training",
 )
 
-register(OUTPUT_DELTA, WEIGHT_GRAD, BIAS_GRAD, RELU_BACKWARD, LINEAR_SCHEDULE)
+register(OUTPUT_DELTA, WEIGHT_GRAD, BIAS_GRAD, RELU_BACKWARD, BACKPROP, LINEAR_SCHEDULE)
+
+
+def whose_backward(**functions: Callable[..., object]) -> str:
+    """One line saying whose backward pass a network built with ``functions["backprop"]`` trains
+    on: the student's functions (those their checks returned) or the references.
+
+    ``functions``: the notebook's ``backprop`` and the four functions it calls, by exercise name.
+    """
+    yours = [name for name, fn in functions.items() if fn is not get(name).reference]
+    if "backprop" not in yours:
+        return ("the network trains on the reference backward pass "
+                "(lecture_utils.network.mlp.backprop): your backprop's check has not said "
+                "correct yet")
+    parts = [name for name in yours if name != "backprop"]
+    theirs = [name for name in functions if name not in yours]
+    text = "the network trains on your backprop"
+    if parts:
+        text += ", with your " + ", ".join(parts)
+    if theirs:
+        text += " and the reference " + ", ".join(theirs) + " (their checks said not yet)"
+    return text

@@ -2,15 +2,15 @@
 
 Slides "Mini-batch training": θ_{k+1} = θ_k − η_k g_k with g_k the gradient of the mean
 cross-entropy over a mini-batch of B examples, ⌈n/B⌉ updates per epoch, η_k optionally
-annealed by a schedule ``step -> η``. The loop is ``training.run_epochs``, the one of the numpy
-network: the same seeded batches, the same :class:`~lecture_utils.optim.training.History`, so a
-numpy
-optimiser on the numpy network and its ``torch.optim`` twin see identical data.
-"""
+annealed by a schedule ``step -> η``. :func:`train_torch` is the torch twin of
+``training.train``: the same seeded batches and the same
+:class:`~lecture_utils.optim.training.History`, so a numpy optimiser on the numpy network and
+its ``torch.optim`` twin see identical data."""
 
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from typing import NamedTuple
@@ -18,6 +18,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from lecture_utils.optim.optimizers import (
     Adadelta,
@@ -29,7 +30,7 @@ from lecture_utils.optim.optimizers import (
     RMSprop,
     make_optimizer,
 )
-from lecture_utils.optim.training import History, check_loop_arguments, run_epochs
+from lecture_utils.optim.training import History, check_loop_arguments, labels_of, minibatches
 
 #: Builds an optimiser for the given parameters, e.g. ``partial(torch.optim.Adam, lr=1e-3)``.
 OptimizerFactory = Callable[[Iterable[torch.Tensor]], torch.optim.Optimizer]
@@ -61,36 +62,41 @@ def train_torch(model: nn.Module, optimizer: torch.optim.Optimizer, x: np.ndarra
                 schedule: Callable[[int], float] | None = None,
                 x_val: np.ndarray | None = None, y_val: np.ndarray | None = None,
                 eval_every: int | None = None, progress: bool = False) -> History:
-    """Mini-batch training of ``model`` in place: for each batch, θ ← optimiser step on g_k.
+    """Train ``model`` by mini-batch steps of a ``torch.optim`` optimiser; returns its History.
 
-    Batches: ``training.minibatches`` with ``np.random.default_rng(seed)``, one shuffle per
-    epoch, identical to the numpy loop. ``schedule(k)`` (optional) sets η_k of every parameter
-    group before update k = 0, 1, ... (slide "Mini-batch training": anneal η_k towards the end).
-    Labels ``y`` are class indices; ``progress`` shows a tqdm bar. Returns the
-    :class:`~lecture_utils.optim.training.History` of the loop both trainers share
-    (``training.run_epochs``).
+    The torch twin of ``training.train`` (d2l's ``train_concise_ch11``): the same batches
+    (``training.minibatches`` from ``np.random.default_rng(seed)``), η_k = ``schedule(k)`` set
+    in every parameter group before update k (slide "Mini-batch training"), autograd's
+    gradients, then ``optimizer.step()``; the same evaluations and ``History``.
     """
     check_loop_arguments(epochs, batch_size, eval_every, x_val, y_val)
-    xt, yt = _as_tensors(model, x, y)
-
-    def update(index: np.ndarray) -> float:
-        rows = torch.from_numpy(index)
-        optimizer.zero_grad(set_to_none=True)
-        loss = nn.functional.cross_entropy(model(xt[rows]), yt[rows])
-        loss.backward()
-        optimizer.step()
-        return loss.item()
-
-    def set_lr(eta: float) -> None:
-        for group in optimizer.param_groups:
-            group["lr"] = eta
-
+    dtype = next(model.parameters()).dtype
+    x = np.asarray(x, dtype=str(dtype).removeprefix("torch.")).reshape(len(x), -1)
+    y = labels_of(x, y).astype(np.int64)
     val = None if x_val is None else (x_val, y_val)
-    return run_epochs(model, update, len(xt), set_lr=set_lr,
-                      get_lr=lambda: float(optimizer.param_groups[0]["lr"]),
-                      train_data=(xt.numpy(), yt.numpy()), val_data=val, epochs=epochs,
-                      batch_size=batch_size, seed=seed, schedule=schedule,
-                      eval_every=eval_every, progress=progress)
+    history, rng, start = History(), np.random.default_rng(seed), time.perf_counter()
+    history.record(model, (x, y), val)
+    steps = -(-len(x) // batch_size)
+    bar = tqdm(total=epochs * steps, unit="update", disable=not progress)
+    for epoch in range(epochs):
+        bar.set_description(f"epoch {epoch + 1}/{epochs}")
+        for xb, yb in minibatches(x, y, batch_size, rng=rng):
+            if schedule is not None:
+                for group in optimizer.param_groups:
+                    group["lr"] = schedule(len(history.step_loss))
+            optimizer.zero_grad()
+            loss = nn.functional.cross_entropy(model(torch.from_numpy(xb)), torch.from_numpy(yb))
+            loss.backward()
+            optimizer.step()
+            history.step_loss.append(loss.item())
+            history.lr.append(float(optimizer.param_groups[0]["lr"]))
+            bar.update()
+            if eval_every is not None and len(history.step_loss) % eval_every == 0:
+                history.record(model, (x, y), val)
+        bar.set_postfix_str(history.end_epoch(steps, model, (x, y), val))
+    bar.close()
+    history.seconds = time.perf_counter() - start - history.eval_seconds
+    return history
 
 
 def train_many(model: nn.Module, optimizers: Mapping[str, OptimizerFactory], x: np.ndarray,
@@ -185,16 +191,3 @@ def torch_optimizers(names: Iterable[str] | None = None, *, lr_scale: float = 1.
     rates = {name: lr_scale * DEFAULT_LR[name] for name in chosen} | dict(lr or {})
     return {name: torch_twin(make_optimizer(LECTURE_OPTIMIZERS[name], lr=rates[name]))
             for name in chosen}
-
-
-def _as_tensors(model: nn.Module, x: np.ndarray | torch.Tensor,
-                y: np.ndarray | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    dtype = next(model.parameters()).dtype
-    xt = torch.as_tensor(x).to(dtype).reshape(len(x), -1)
-    yt = torch.as_tensor(y)
-    if yt.ndim != 1 or yt.dtype.is_floating_point:
-        raise ValueError(f"y must be a 1-d array of integer class labels, got shape "
-                         f"{tuple(yt.shape)} and dtype {yt.dtype}")
-    if len(yt) != len(xt):
-        raise ValueError(f"x and y must have the same length, got {len(xt)} and {len(yt)}")
-    return xt, yt.long()

@@ -2,11 +2,10 @@
 
 Slides "Mini-batch training": θ_{k+1} = θ_k − η_k g_k with g_k the gradient of the mean
 cross-entropy on a mini-batch of B examples, ⌈n/B⌉ updates per epoch (600 of 100 on MNIST's
-60,000), and η_k annealed towards the end. :func:`minibatches` draws the batches from one
-``numpy.random.default_rng(seed)`` (a new shuffle every epoch); :func:`run_epochs` is the loop
-itself, shared with ``torch_training.train_torch``, so the numpy network and its torch twin see
-the same batches and fill the same :class:`History`. numpy only: importing this module does
-not import torch.
+60,000), and η_k annealed towards the end. :func:`train` is the whole loop (d2l's
+``train_ch11``); ``torch_training.train_torch`` is its torch twin, with the same batches
+(:func:`minibatches` from one ``numpy.random.default_rng(seed)``, a new shuffle every epoch)
+and the same :class:`History`. numpy only: importing this module does not import torch.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,20 +27,13 @@ from lecture_utils.optim.optimizers import Optimizer
 
 __all__ = [
     "History",
-    "UpdateClock",
-    "batch_buffers",
     "check_loop_arguments",
     "confusion_matrix",
     "evaluate",
-    "gather",
     "minibatches",
     "most_confident_errors",
-    "run_epochs",
     "train",
-    "update_function",
 ]
-
-_POSTFIX_EVERY = 25  # updates between refreshes of the progress bar's running loss
 
 
 def minibatches(x: np.ndarray, y: np.ndarray, batch_size: int = 100, *,
@@ -80,12 +71,12 @@ def minibatches(x: np.ndarray, y: np.ndarray, batch_size: int = 100, *,
 class History:
     """What a training run records.
 
-    ``step_loss[k]``: mean cross-entropy of mini-batch k at θ_k (before update k);
-    ``epoch_loss[e]``: mean of ``step_loss`` over epoch e; ``eval_step[j]``: number of updates
-    done when ``train_loss[j]`` (mean cross-entropy on the whole training set) and
-    ``val_accuracy[j]`` were measured (step 0 = the initial weights, then every ``eval_every``
-    updates and at the end of every epoch); ``lr[k]``: η_k used by update k; ``seconds``:
-    wall-clock time of the updates, evaluations excluded.
+    ``step_loss[k]``: mean cross-entropy of mini-batch k at θ_k (before update k); ``lr[k]``:
+    η_k of update k; ``epoch_loss[e]``: mean of ``step_loss`` over epoch e; ``eval_step[j]``:
+    number of updates done when ``train_loss[j]`` (mean cross-entropy on the whole training
+    set) and ``val_accuracy[j]`` were measured (step 0 = the initial weights, then every
+    ``eval_every`` updates and after every epoch); ``seconds``: wall-clock time of the run
+    without its evaluations, which took ``eval_seconds``.
     """
 
     step_loss: list[float] = field(default_factory=list)
@@ -95,46 +86,32 @@ class History:
     train_loss: list[float] = field(default_factory=list)
     val_accuracy: list[float] = field(default_factory=list)
     seconds: float = 0.0
+    eval_seconds: float = 0.0
 
     @property
     def steps_per_epoch(self) -> int:
-        """Number of updates in one epoch, ⌈n/B⌉ (600 for MNIST's 60,000 images and B = 100)."""
+        """Number of updates in one epoch, ⌈n/B⌉ (500 for 50,000 images and B = 100)."""
         return len(self.step_loss) // max(len(self.epoch_loss), 1)
 
-    def record_evaluation(self, step: int, evaluate: Callable[[Any, Any], tuple[float, float]],
-                          train: tuple[Any, Any], val: tuple[Any, Any] | None) -> None:
-        """Append the training-set loss (and, if ``val``, the validation accuracy) after
-        ``step`` updates; ``evaluate(x, y)`` returns ``(loss, accuracy)``."""
-        self.eval_step.append(step)
-        self.train_loss.append(evaluate(*train)[0])
-        if val is not None:
-            self.val_accuracy.append(evaluate(*val)[1])
-
-    def end_epoch(self, losses: list[float]) -> None:
-        """Append one epoch's mini-batch losses and their mean."""
-        self.step_loss.extend(losses)
-        self.epoch_loss.append(float(np.mean(losses)))
-
-
-class UpdateClock:
-    """Wall-clock seconds of the updates: time spent inside ``paused()`` (evaluations) is left
-    out, so ``History.seconds`` means the same in the numpy and the torch loop."""
-
-    def __init__(self) -> None:
-        self._start = time.perf_counter()
-
-    @contextmanager
-    def paused(self) -> Iterator[None]:
-        """Leave the time of the ``with`` block out of :meth:`seconds`."""
+    def record(self, model: Any, train: tuple[Any, Any], val: tuple[Any, Any] | None) -> None:
+        """Evaluate ``model`` now: the training-set loss (and, if ``val``, the validation
+        accuracy) after ``len(step_loss)`` updates; the time it takes goes to ``eval_seconds``."""
         began = time.perf_counter()
-        try:
-            yield
-        finally:
-            self._start += time.perf_counter() - began
+        self.eval_step.append(len(self.step_loss))
+        self.train_loss.append(evaluate(model, *train)[0])
+        if val is not None:
+            self.val_accuracy.append(evaluate(model, *val)[1])
+        self.eval_seconds += time.perf_counter() - began
 
-    def seconds(self) -> float:
-        """Seconds since the clock started, paused blocks excluded."""
-        return time.perf_counter() - self._start
+    def end_epoch(self, steps: int, model: Any, train: tuple[Any, Any],
+                  val: tuple[Any, Any] | None) -> str:
+        """Close an epoch of ``steps`` updates: its mean loss, an evaluation unless one was just
+        made; returns the progress bar's text."""
+        self.epoch_loss.append(float(np.mean(self.step_loss[-steps:])))
+        if self.eval_step[-1] != len(self.step_loss):
+            self.record(model, train, val)
+        accuracy = f", val_acc={self.val_accuracy[-1]:.4f}" if self.val_accuracy else ""
+        return f"loss={self.epoch_loss[-1]:.4f}{accuracy}"
 
 
 def check_loop_arguments(epochs: int, batch_size: int, eval_every: int | None,
@@ -146,6 +123,15 @@ def check_loop_arguments(epochs: int, batch_size: int, eval_every: int | None,
         integer("eval_every", eval_every, minimum=1)
     if (x_val is None) != (y_val is None):
         raise ValueError("x_val and y_val must be given together")
+
+
+def labels_of(x: np.ndarray, y: ArrayLike) -> np.ndarray:
+    """``y`` as integer class labels, one per row of ``x`` (a clear error otherwise)."""
+    y = np.asarray(y)
+    if y.shape != (len(x),) or y.dtype.kind not in "iu":
+        raise ValueError(f"y must hold one integer label per row of x, shape ({len(x)},), "
+                         f"got shape {y.shape} and dtype {y.dtype}")
+    return y
 
 
 def _logits(model: Any) -> Callable[[np.ndarray], np.ndarray]:
@@ -213,118 +199,39 @@ def most_confident_errors(probs: ArrayLike, y: ArrayLike, n: int = 12) -> np.nda
     return wrong[order[:n]]
 
 
-def run_epochs(model: Any, update: Callable[[np.ndarray], float], n: int, *,
-               set_lr: Callable[[float], None], get_lr: Callable[[], float],
-               train_data: tuple[ArrayLike, ArrayLike],
-               val_data: tuple[ArrayLike, ArrayLike] | None, epochs: int, batch_size: int,
-               seed: int, schedule: Callable[[int], float] | None, eval_every: int | None,
-               progress: bool) -> History:
-    """The mini-batch loop of both trainers: ``update(index)`` for every batch of every epoch.
-
-    ``index`` holds the rows of batch k (:func:`minibatches` over ``range(n)`` with
-    ``numpy.random.default_rng(seed)``); ``update`` takes one optimiser step on them and returns
-    the batch loss at θ_k. ``schedule(k)`` (optional) goes to ``set_lr`` before update k;
-    ``get_lr()`` is recorded after it. :func:`evaluate` of ``model`` on ``train_data`` (and
-    ``val_data``) is recorded for θ_0, every ``eval_every`` updates and after every epoch,
-    outside the clock of ``History.seconds``. ``progress`` shows a tqdm bar.
-    """
-    rng = np.random.default_rng(seed)
-    history, clock = History(), UpdateClock()
-    positions = np.arange(n)
-
-    def record(step: int) -> None:
-        with clock.paused():
-            history.record_evaluation(step, lambda x, y: evaluate(model, x, y), train_data,
-                                      val_data)
-
-    record(0)
-    bar = tqdm(total=epochs * -(-n // batch_size), unit="update",
-               **({} if progress else {"disable": True}))
-    step = 0
-    for epoch in range(epochs):
-        bar.set_description(f"epoch {epoch + 1}/{epochs}")
-        losses: list[float] = []
-        for index, _ in minibatches(positions, positions, batch_size, rng=rng):
-            if schedule is not None:
-                set_lr(float(schedule(step)))
-            losses.append(update(index))
-            history.lr.append(get_lr())
-            step += 1
-            if step % _POSTFIX_EVERY == 0:
-                bar.set_postfix(loss=f"{np.mean(losses):.4f}", refresh=False)
-                bar.update(_POSTFIX_EVERY)
-            if eval_every is not None and step % eval_every == 0:
-                record(step)
-        bar.update(step - bar.n)
-        history.end_epoch(losses)
-        if history.eval_step[-1] != step:
-            record(step)
-        if history.val_accuracy:
-            bar.set_postfix(loss=f"{history.epoch_loss[-1]:.4f}",
-                            val_acc=f"{history.val_accuracy[-1]:.4f}")
-    bar.close()
-    history.seconds = clock.seconds()
-    return history
-
-
-def batch_buffers(x: np.ndarray, y: np.ndarray, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Two arrays that every mini-batch of ``x`` and ``y`` is copied into (see :func:`gather`)."""
-    return np.empty((batch_size, *x.shape[1:]), x.dtype), np.empty(batch_size, y.dtype)
-
-
-def gather(x: np.ndarray, y: np.ndarray, index: np.ndarray,
-           buffers: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """``x[index], y[index]`` copied into ``buffers`` (no allocation per step).
-
-    ``mode="clip"``: the indices are a permutation of ``range(n)``, always in range, and numpy
-    buffers the whole gather once more when ``out=`` meets the default ``mode="raise"``.
-    """
-    bx, by = buffers[0][:len(index)], buffers[1][:len(index)]
-    np.take(x, index, axis=0, out=bx, mode="clip")
-    np.take(y, index, out=by, mode="clip")
-    return bx, by
-
-
-def update_function(model: MLP, optimizer: Optimizer, x: np.ndarray, y: np.ndarray,
-                    batch_size: int) -> Callable[[np.ndarray], float]:
-    """``update(index)``: ``optimizer.train_step`` on the rows ``index`` of ``x``, ``y``
-    (gathered into buffers made once); returns the batch loss at θ_k. The loop body of
-    :func:`train`.
-    """
-    buffers = batch_buffers(x, y, batch_size)
-
-    def update(index: np.ndarray) -> float:
-        return optimizer.train_step(model, *gather(x, y, index, buffers))
-
-    return update
-
-
 def train(model: MLP, optimizer: Optimizer, x: ArrayLike, y: ArrayLike, *, epochs: int = 1,
           batch_size: int = 100, seed: int = 0, schedule: Callable[[int], float] | None = None,
           x_val: ArrayLike | None = None, y_val: ArrayLike | None = None,
           eval_every: int | None = None, progress: bool = True) -> History:
-    """Train ``model`` in place: ``optimizer.train_step`` on each mini-batch, that is
-    ``optimizer.step(params, grads)`` (gradient descent fuses the two, :meth:`MLP.sgd_step`).
+    """Train ``model`` by mini-batch steps (slides "Mini-batch training"); returns its History.
 
-    ``schedule(k)`` (optional) sets ``optimizer.lr = η_k`` before update k = 0, 1, ...
-    The full training loss (and the validation accuracy, if ``x_val``/``y_val`` are given) is
-    recorded for the initial weights, every ``eval_every`` updates and after every epoch.
-    ``progress`` shows a tqdm bar with the running mean of the epoch's mini-batch losses.
-    Labels ``y`` are class indices. Returns the :class:`History` (:func:`run_epochs`).
+    Update k: η_k = ``schedule(k)`` (if given), the batch's loss and gradients by the model's
+    backward pass, then θ_{k+1} = ``optimizer.step(θ_k, g_k)``. The training loss (and the
+    validation accuracy, with ``x_val``, ``y_val``) is recorded for the initial weights, every
+    ``eval_every`` updates and after every epoch. Labels ``y`` are class indices; ``progress``
+    shows a progress bar.
     """
     check_loop_arguments(epochs, batch_size, eval_every, x_val, y_val)
-    x = np.ascontiguousarray(x, dtype=model.dtype)  # one conversion, not one per batch
-    y = np.asarray(y)
-    if y.ndim != 1 or y.dtype.kind not in "iu" or len(y) != len(x):
-        raise ValueError(f"y must hold one integer label per row of x, shape ({len(x)},), "
-                         f"got shape {y.shape} and dtype {y.dtype}")
-
-    update = update_function(model, optimizer, x, y, batch_size)
-
-    def set_lr(eta: float) -> None:
-        optimizer.lr = eta
-
+    x = np.asarray(x, dtype=model.dtype)
+    y = labels_of(x, y)
     val = None if x_val is None else (x_val, y_val)
-    return run_epochs(model, update, len(x), set_lr=set_lr, get_lr=lambda: optimizer.lr,
-                      train_data=(x, y), val_data=val, epochs=epochs, batch_size=batch_size,
-                      seed=seed, schedule=schedule, eval_every=eval_every, progress=progress)
+    history, rng, start = History(), np.random.default_rng(seed), time.perf_counter()
+    history.record(model, (x, y), val)
+    steps = -(-len(x) // batch_size)
+    bar = tqdm(total=epochs * steps, unit="update", disable=not progress)
+    for epoch in range(epochs):
+        bar.set_description(f"epoch {epoch + 1}/{epochs}")
+        for xb, yb in minibatches(x, y, batch_size, rng=rng):
+            if schedule is not None:
+                optimizer.lr = schedule(len(history.step_loss))
+            loss, grads = model.loss_and_grads(xb, yb)
+            model.params = optimizer.step(model.params, grads)
+            history.step_loss.append(loss)
+            history.lr.append(float(optimizer.lr))
+            bar.update()
+            if eval_every is not None and len(history.step_loss) % eval_every == 0:
+                history.record(model, (x, y), val)
+        bar.set_postfix_str(history.end_epoch(steps, model, (x, y), val))
+    bar.close()
+    history.seconds = time.perf_counter() - start - history.eval_seconds
+    return history

@@ -1,5 +1,5 @@
 """lecture_utils.network.mlp: hand-written backprop against torch autograd and finite
-differences."""
+differences; returned arrays belong to the caller."""
 
 from __future__ import annotations
 
@@ -10,9 +10,15 @@ import pytest
 import torch
 
 from lecture_utils.analysis.gradcheck import max_relative_error
-from lecture_utils.network.functions import one_hot
-from lecture_utils.network.mlp import MLP
-from lecture_utils.optim.optimizers import GradientDescent
+from lecture_utils.network.functions import one_hot, softmax
+from lecture_utils.network.mlp import (
+    MLP,
+    backprop,
+    bias_grad,
+    output_delta,
+    relu_backward,
+    weight_grad,
+)
 
 ARCHITECTURES = [[3, 2], [5, 4, 3], [7, 6, 5, 4], [10, 1, 3], [4, 8, 8, 8, 2], [784, 32, 10]]
 
@@ -54,7 +60,7 @@ def test_gradients_match_centred_finite_differences() -> None:
     for p in model.params[1::2]:  # zero biases put a unit exactly on the ReLU kink if all its
         p[:] = 0.1                # inputs are 0; finite differences are wrong there
     x, y = batch(model, n=6)
-    grads = [g.copy() for g in model.loss_and_grads(x, y)[1]]
+    grads = model.loss_and_grads(x, y)[1]
     eps = 1e-5  # balances truncation O(eps²) and rounding O(1e-16 / eps)
     for name, p, g in zip(model.names, model.params, grads, strict=True):
         numeric = np.empty_like(p)
@@ -69,17 +75,22 @@ def test_gradients_match_centred_finite_differences() -> None:
         assert max_relative_error(g, numeric) < 1e-7, name
 
 
-def test_one_hot_targets_give_the_same_gradients_as_labels() -> None:
-    model = MLP([6, 5, 4], rng=2, dtype=np.float64)
+def test_backward_is_the_four_functions_of_the_slide() -> None:
+    model = MLP([6, 5, 4, 3], rng=2, dtype=np.float64)
     x, y = batch(model, n=7)
-    by_label = [g.copy() for g in model.loss_and_grads(x, y)[1]]
-    targets = one_hot(y, 4, dtype=np.float64)
-    loss, by_one_hot = model.loss_and_grads(x, targets)
-    assert loss == pytest.approx(model.loss(x, y), rel=1e-13)
-    by_torch = model.autograd_loss_and_grads(x, targets)[1]
-    for a, b, c in zip(by_label, by_one_hot, by_torch, strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-16)
-        np.testing.assert_allclose(a, c, rtol=1e-10, atol=1e-16)
+    model.forward(x)
+    x0, h1, h2, z = model.activations
+    _, W2, W3 = model.weights
+    d3 = (softmax(z) - one_hot(y, 3, dtype=np.float64)) / 7   # δ(3) = (softmax(z) − Y)/N
+    d2 = (d3 @ W3) * (h2 > 0)                                  # δ(2) = (δ(3) W(3)) ⊙ 1(h > 0)
+    d1 = (d2 @ W2) * (h1 > 0)
+    by_hand = [d1.T @ x0, d1.sum(0), d2.T @ h1, d2.sum(0), d3.T @ h2, d3.sum(0)]
+    np.testing.assert_allclose(output_delta(z, y), d3, rtol=1e-15)
+    np.testing.assert_allclose(relu_backward(d3, W3, h2), d2, rtol=1e-15)
+    np.testing.assert_allclose(weight_grad(d2, h1), d2.T @ h1, rtol=1e-15)
+    np.testing.assert_allclose(bias_grad(d2), d2.sum(0), rtol=1e-15)
+    for name, a, b in zip(model.names, model.backward(y), by_hand, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-16, err_msg=name)
 
 
 def test_fused_output_gradient_is_softmax_minus_one_hot_over_n() -> None:
@@ -93,49 +104,75 @@ def test_fused_output_gradient_is_softmax_minus_one_hot_over_n() -> None:
     assert logits.shape == (5, 4)
 
 
-@pytest.mark.parametrize("sizes", ARCHITECTURES)
-@pytest.mark.parametrize("lr", [0.3, 0.0])
-@pytest.mark.parametrize("targets", ["labels", "one-hot"])
-def test_sgd_step_is_loss_and_grads_then_gradient_descent(sizes: list[int], lr: float,
-                                                         targets: str) -> None:
-    fused = MLP(sizes, rng=4, dtype=np.float64)
-    plain = fused.copy()
-    x, y = batch(fused, n=11)
-    if targets == "one-hot":
-        y = one_hot(y, sizes[-1], dtype=np.float64)
-    grads_before = [g.copy() for g in fused.grads]
-    loss = fused.sgd_step(x, y, lr)
-    plain_loss, grads = plain.loss_and_grads(x, y)
-    opt = GradientDescent(1.0)
-    opt.lr = lr  # a schedule may set η = 0; the constructor asks for η > 0
-    opt.step(plain.params, grads)
-    assert loss == pytest.approx(plain_loss, rel=1e-14)
-    for name, a, b in zip(fused.names, fused.params, plain.params, strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15, err_msg=name)
-    for before, after in zip(grads_before, fused.grads, strict=True):
-        np.testing.assert_array_equal(before, after)  # sgd_step leaves grads alone
+def test_the_network_trains_on_the_backward_pass_it_is_given() -> None:
+    calls = []
 
+    def students_backprop(weights, activations, y):  # any function with backprop's signature
+        calls.append(len(weights))
+        return backprop(weights, activations, y)
 
-def test_sgd_step_updates_a_replaced_parameter_array() -> None:
-    model = MLP([4, 3, 2], rng=0, dtype=np.float64)
-    plain = model.copy()
-    model.params[0] = model.params[0].copy()  # no longer a view of theta
+    model = MLP([4, 3, 2], rng=0, dtype=np.float64, backward=students_backprop)
     x, y = batch(model, n=6)
-    model.sgd_step(x, y, 0.5)
-    GradientDescent(0.5).step(plain.params, plain.loss_and_grads(x, y)[1])
-    for a, b in zip(model.params, plain.params, strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-13)
+    _, grads = model.loss_and_grads(x, y)
+    assert calls == [2] and model.copy().backward_pass is students_backprop
+    reference = MLP([4, 3, 2], rng=0, dtype=np.float64).loss_and_grads(x, y)[1]
+    for a, b in zip(grads, reference, strict=True):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(TypeError, match="backward must be a function like backprop"):
+        MLP([4, 3, 2], backward="mine")  # type: ignore[arg-type]
 
 
-def test_params_are_views_of_theta_and_grads_lie_apart() -> None:
+@pytest.mark.parametrize("sizes", ARCHITECTURES)
+def test_returned_arrays_are_the_callers(sizes: list[int]) -> None:
+    """A second call returns new arrays: gradients and activations kept from the first stay."""
+    model = MLP(sizes, rng=4, dtype=np.float64)
+    x, y = batch(model, n=11)
+    _, grads = model.loss_and_grads(x, y)
+    kept = [g.copy() for g in grads]
+    acts, kept_acts = model.activations, [a.copy() for a in model.activations]
+    logits = model.forward(x)
+    kept_logits = logits.copy()
+    x2, y2 = batch(model, n=11, seed=9)
+    model.loss_and_grads(x2, y2)
+    model.backward(y2)
+    for a, b in [*zip(grads, kept, strict=True), *zip(acts, kept_acts, strict=True),
+                 (logits, kept_logits)]:
+        np.testing.assert_array_equal(a, b)
+
+
+def test_no_function_changes_its_arguments() -> None:
+    model = MLP([5, 4, 3, 2], rng=1, dtype=np.float64)
+    x, y = batch(model, n=6)
+    x_before, y_before = x.copy(), y.copy()
+    params_before = [p.copy() for p in model.params]
+    model.loss_and_grads(x, y)
+    model.predict_proba(x)
+    np.testing.assert_array_equal(x, x_before)
+    np.testing.assert_array_equal(y, y_before)
+    for p, q in zip(model.params, params_before, strict=True):
+        np.testing.assert_array_equal(p, q)
+    acts, weights = model.activations, model.weights
+    args = [[a.copy() for a in acts], [w.copy() for w in weights], y.copy()]
+    backprop(args[1], args[0], args[2])
+    delta = output_delta(acts[-1].copy(), y)
+    kept_delta = delta.copy()
+    weight_grad(delta, acts[2]), bias_grad(delta), relu_backward(delta, weights[2], acts[2])
+    np.testing.assert_array_equal(delta, kept_delta)
+    for a, b in [*zip(args[0], acts, strict=True), *zip(args[1], weights, strict=True)]:
+        np.testing.assert_array_equal(a, b)
+
+
+def test_params_are_the_models_arrays_and_can_be_replaced() -> None:
     model = MLP([5, 4, 3, 2], rng=0)
-    assert model.theta.shape == (model.n_params,)
-    flat = np.concatenate([p.ravel(order="K") for p in model.params])
-    np.testing.assert_array_equal(flat, model.theta)
-    assert all(np.shares_memory(p, model.theta) for p in model.params)
-    assert not any(np.shares_memory(g, model.theta) for g in model.grads)
-    model.theta[:] = 0
-    assert all(not p.any() for p in model.params)
+    assert all(p is q for p, q in zip(model.params[0::2], model.weights, strict=True))
+    assert all(p is q for p, q in zip(model.params[1::2], model.biases, strict=True))
+    new = [np.full(p.shape, 0.5) for p in model.params]
+    model.params = new  # what a training loop does with an optimiser's θ_{k+1}
+    assert all(p.dtype == np.float32 and np.all(p == 0.5) for p in model.params)
+    with pytest.raises(ValueError, match=r"W2 must have shape \(3, 4\)"):
+        model.params = [new[0], new[1], new[0], new[3], new[4], new[5]]
+    with pytest.raises(ValueError, match="list of 6 arrays"):
+        model.params = new[:2]
 
 
 def test_forward_is_the_slides_model_and_matches_torch() -> None:
@@ -149,18 +186,15 @@ def test_forward_is_the_slides_model_and_matches_torch() -> None:
         np.testing.assert_allclose(model.to_torch()(torch.from_numpy(x)).numpy(), model.forward(x))
 
 
-def test_activations_are_the_read_only_cache_of_the_last_forward() -> None:
+def test_activations_are_what_the_last_forward_computed() -> None:
     model = MLP([4, 3, 3, 2], rng=0)
-    with pytest.raises(RuntimeError, match="call forward"):
-        model.activations  # noqa: B018
+    assert model.activations == []
     x, _ = batch(model, n=5)
     logits = model.forward(x)
     acts = model.activations
     assert [a.shape for a in acts] == [(5, 4), (5, 3), (5, 3), (5, 2)]
-    np.testing.assert_array_equal(acts[-1], logits)
+    assert acts[-1] is logits and acts[0] is x  # float32 input: the caller's own array
     assert np.all(acts[1] >= 0) and np.all(acts[2] >= 0)  # after the ReLU
-    with pytest.raises(ValueError, match="read-only"):
-        acts[1][0, 0] = 1.0
 
 
 def test_forward_returns_a_fresh_array_and_float32_stays_float32() -> None:
@@ -169,6 +203,7 @@ def test_forward_returns_a_fresh_array_and_float32_stays_float32() -> None:
     first = model.forward(x)
     model.forward(2 * x)
     np.testing.assert_array_equal(first, model.forward(x))
+    assert first is not model.forward(x)
     assert first.dtype == np.float32
     assert all(p.dtype == np.float32 for p in model.params)
     assert model.forward(x.astype(np.float64)).dtype == np.float32
@@ -189,29 +224,18 @@ def test_initialisation_shapes_names_and_scale() -> None:
                                   MLP([3, 2], rng=np.random.default_rng(5)).params[0])
 
 
-def test_torch_round_trip_keeps_weights_and_dtype() -> None:
+def test_torch_twin_keeps_weights_and_dtype() -> None:
     for dtype, torch_dtype in [(np.float32, torch.float32), (np.float64, torch.float64)]:
         model = MLP([6, 5, 4, 3], rng=0, dtype=dtype)
         net = model.to_torch()
         assert [type(m).__name__ for m in net] == ["Linear", "ReLU", "Linear", "ReLU", "Linear"]
         assert all(p.dtype == torch_dtype for p in net.parameters())
-        back = MLP.from_torch(net)
-        assert back.sizes == model.sizes and back.dtype == model.dtype
+        back = MLP([6, 5, 4, 3], dtype=dtype).load_state([p.detach().numpy()
+                                                         for p in net.parameters()])
         for p, q in zip(model.params, back.params, strict=True):
             np.testing.assert_array_equal(p, q)
         net[0].weight.data += 1  # the copies are independent
-        assert not np.array_equal(MLP.from_torch(net).params[0], model.params[0])
-
-
-def test_from_torch_rejects_other_architectures() -> None:
-    with pytest.raises(ValueError, match="Sequential"):
-        MLP.from_torch(torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Tanh(),
-                                           torch.nn.Linear(2, 2)))
-    with pytest.raises(ValueError, match="do not connect"):
-        MLP.from_torch(torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.ReLU(),
-                                           torch.nn.Linear(4, 2)))
-    with pytest.raises(ValueError, match="bias"):
-        MLP.from_torch(torch.nn.Sequential(torch.nn.Linear(3, 2, bias=False)))
+        assert not np.array_equal(net[0].weight.detach().numpy(), model.params[0])
 
 
 def test_save_load_round_trip(tmp_path: Path) -> None:
@@ -267,7 +291,7 @@ def test_load_state_copies_in_place_and_checks_shapes() -> None:
     w = model.params[0]
     model.load_state([np.ones((2, 3)), np.ones(2)])
     assert model.params[0] is w and w.dtype == np.float32 and np.all(w == 1)
-    with pytest.raises(ValueError, match="must hold 2 arrays"):
+    with pytest.raises(ValueError, match="list of 2 arrays"):
         model.load_state([np.ones((2, 3))])
     with pytest.raises(ValueError, match=r"b1 must have shape \(2,\)"):
         model.load_state([np.ones((2, 3)), np.ones(3)])
@@ -279,9 +303,9 @@ def test_load_state_copies_in_place_and_checks_shapes() -> None:
 def test_predict_accuracy_and_probabilities() -> None:
     model = MLP([5, 7, 3], rng=0, dtype=np.float64)
     x, _ = batch(model, n=25)
-    proba = model.predict_proba(x, batch_size=4)
+    proba = model.predict_proba(x)
     np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-12)
-    np.testing.assert_array_equal(model.predict(x, batch_size=7), proba.argmax(axis=1))
+    np.testing.assert_array_equal(model.predict(x), proba.argmax(axis=1))
     assert model.accuracy(x, proba.argmax(axis=1)) == 1.0
     assert model.accuracy(x, (proba.argmax(axis=1) + 1) % 3) == 0.0
 
@@ -318,10 +342,6 @@ def test_bad_arguments_name_the_parameter() -> None:
         model.backward(np.array([0.0, 1.0]))
     with pytest.raises(ValueError, match="one label per row"):
         model.accuracy(np.zeros((2, 4)), np.array([0]))
-    theta = model.theta.copy()
-    with pytest.raises(ValueError, match=r"lr must be finite and >= 0, got -0\.1"):
-        model.sgd_step(np.zeros((2, 4)), np.array([0, 1]), -0.1)
-    np.testing.assert_array_equal(model.theta, theta)
 
 
 def test_repr() -> None:

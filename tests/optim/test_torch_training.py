@@ -131,8 +131,8 @@ def test_bad_arguments_are_named(call, error, match):
     ({"batch_size": 2.5}, "batch_size must be an integer >= 1, got 2.5"),
     ({"eval_every": 0}, "eval_every must be an integer >= 1, got 0"),
     ({"x_val": np.zeros((2, D))}, "x_val and y_val must be given together"),
-    ({"y": np.zeros(N)}, "integer class labels"),
-    ({"y": np.zeros(N - 1, dtype=int)}, "same length"),
+    ({"y": np.zeros(N)}, "one integer label per row"),
+    ({"y": np.zeros(N - 1, dtype=int)}, "one integer label per row"),
 ])
 def test_bad_training_arguments_are_named(data, kwargs, match):
     x, y = data

@@ -11,7 +11,7 @@ import torch
 
 from lecture_utils.data.mnist import load_mnist
 from lecture_utils.figures import training_plots
-from lecture_utils.network.mlp import MLP
+from lecture_utils.network.mlp import MLP, backprop
 from lecture_utils.optim import training
 from lecture_utils.optim.optimizers import GradientDescent, Momentum
 from lecture_utils.optim.schedules import Constant, Exponential, Linear, StepDecay
@@ -66,8 +66,8 @@ def test_numpy_and_torch_loops_take_identical_steps(small_mnist: tuple) -> None:
 
 
 @pytest.mark.parametrize("optimizer", [GradientDescent(0.3), Momentum(0.3, 0.0)],
-                         ids=["fused sgd_step", "loss_and_grads then step"])
-def test_plain_gradient_descent_takes_the_fused_step(optimizer: object) -> None:
+                         ids=["gradient descent", "momentum 0"])
+def test_train_is_loss_and_grads_then_the_optimisers_step(optimizer: object) -> None:
     x, y = toy_data()
     model = MLP([4, 8, 2], rng=0, dtype=np.float64)
     start = model.copy()
@@ -77,10 +77,27 @@ def test_plain_gradient_descent_takes_the_fused_step(optimizer: object) -> None:
     for _ in range(2):
         for xb, yb in minibatches(x.astype(np.float64), y, 32, rng=rng):
             loss, grads = replay.loss_and_grads(xb, yb)
-            GradientDescent(0.3).step(replay.params, grads)
+            replay.params = [p - 0.3 * g for p, g in zip(replay.params, grads, strict=True)]
             losses.append(loss)
     np.testing.assert_allclose(history.step_loss, losses, rtol=1e-12)
-    np.testing.assert_allclose(model.theta, replay.theta, rtol=1e-12, atol=1e-14)
+    for a, b in zip(model.params, replay.params, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_train_leaves_the_callers_data_alone_and_trains_the_given_backward_pass() -> None:
+    x, y = toy_data()
+    x_before, y_before = x.copy(), y.copy()
+    calls = []
+
+    def counted(weights, activations, labels):
+        calls.append(len(labels))
+        return backprop(weights, activations, labels)
+
+    train(MLP([4, 8, 2], rng=0, backward=counted), GradientDescent(0.3), x, y, batch_size=100,
+          progress=False)
+    assert calls == [100, 100, 100]
+    np.testing.assert_array_equal(x, x_before)
+    np.testing.assert_array_equal(y, y_before)
 
 
 def test_same_seed_same_run_and_eval_every() -> None:
