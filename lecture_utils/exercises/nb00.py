@@ -74,9 +74,13 @@ GD_STEP = Exercise(
     rtol=1e-10,
     atol=1e-12,
     mutants=(Mutant("theta - eta * grad", "theta + eta * grad", "wrong sign"),
-             Mutant("theta - eta * grad", "theta - grad", "whole-number factor")),
+             Mutant("theta - eta * grad", "theta - grad", "whole-number factor"),
+             Mutant("return theta - eta * grad", "theta -= eta * grad\n    return theta",
+                    "changed its argument `theta`")),
     hints={"sign": "step against the gradient, downhill",
            "factor": "the step is the gradient times η"},
+    graded_hints=("The gradient points uphill: the step goes the other way.",
+                  "The step is η times the gradient, taken from θ; return a new array."),
     slide="Gradient descent",
 )
 
@@ -90,6 +94,8 @@ CUBE_DERIVATIVE = Exercise(
     mutants=(Mutant("3 * theta**2", "2 * theta**2", "constant factor"),
              Mutant("3 * theta**2", "3 * theta", "relative error")),
     hints={"factor": "d/dθ θⁿ = n θⁿ⁻¹"},
+    graded_hints=("The power rule: d/dθ θⁿ = n θⁿ⁻¹.",
+                  "With n = 3, entry by entry: numpy's ** works on every entry of an array."),
     slide="Objectives of lecture",
 )
 
