@@ -121,7 +121,8 @@ class MLP:
     biases 0; ``backward`` the backward pass, a function like :func:`backprop` (the default).
 
     ``weights`` = [W(1), ..., W(L)] and ``biases`` = [b(1), ..., b(L)] are plain arrays;
-    ``params`` lists them as [W1, b1, W2, b2, ...] (optimisers update these arrays in place).
+    ``params`` lists them as [W1, b1, W2, b2, ...]; a training step sets ``params`` to the new
+    arrays an optimiser's ``step`` returns.
     """
 
     def __init__(self, sizes: Sequence[int], *, rng: np.random.Generator | int = 0,
@@ -204,7 +205,8 @@ class MLP:
 
     def backward(self, y: ArrayLike) -> list[np.ndarray]:
         """[dC/dW1, dC/db1, ...] of the mean cross-entropy of the last ``forward`` batch with
-        labels ``y`` (N,): ``self.backward_pass(weights, activations, y)``, new arrays."""
+        labels ``y`` (N,), new arrays: ``self.backward_pass(weights, activations, y)``, the
+        recursion of slide "Backpropagation - dynamic programming" (:func:`backprop`)."""
         if not self.activations:
             raise RuntimeError("call forward(x) before backward(y)")
         labels, (n, k) = np.asarray(y), self.activations[-1].shape
@@ -219,7 +221,8 @@ class MLP:
         return self.backward_pass(self.weights, self.activations, labels)
 
     def loss(self, x: ArrayLike, y: ArrayLike) -> float:
-        """Mean cross-entropy C = −(1/N) Σ_n log softmax(z_n)_{y_n} on a batch."""
+        """Mean cross-entropy C = −(1/N) Σ_n log softmax(z_n)_{y_n} on a batch (slide
+        "Classification")."""
         return float(cross_entropy(self.forward(x), y))
 
     def loss_and_grads(self, x: ArrayLike, y: ArrayLike) -> tuple[float, list[np.ndarray]]:
