@@ -144,3 +144,13 @@ def test_the_network_gradient_is_the_stored_recursion_and_the_path_sum() -> None
     dy_da1 = grad[:net[0].size].reshape(net[0].shape)[:, 0] / x[0]
     np.testing.assert_allclose(dy_da1 @ net[0], paths.path_sum_gradient(net, x, "tanh"),
                                rtol=1e-10)
+
+
+def test_float32_work_is_accepted_where_the_gradient_vanishes(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    def tiny_ii_float32(w1, w2, x, y, gamma):
+        r = np.float32(w1) * np.float32(w2) * np.float32(x) - np.float32(y)
+        return np.array([2 * r * w2 * x + 2 * gamma * w1, 2 * r * w1 * x + 2 * gamma * w2],
+                        dtype=np.float32)
+
+    assert check("tiny_ii_gradient", tiny_ii_float32) is tiny_ii_float32, capsys.readouterr().out
