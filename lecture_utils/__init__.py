@@ -54,7 +54,8 @@ Course tooling (``course``), apart from the lecture's mathematics:
 - ``course.editions``: the student edition, generated from the complete notebooks
 - ``course.colab``: the Colab setup cell, the first code cell of every notebook
 - ``course.environment``: the environment check of notebook 00 and ``python -m lecture_utils check``
-- ``course.notebook``: what every notebook calls: ``setup`` (seeds, plot style), ``show`` (alt text)
+- ``course.notebook``: what every notebook calls: ``setup`` (seeds, threads, style), ``show``
+- ``course.threads``: the threads of numpy's BLAS and torch, from the CPUs the process may use
 """
 
 __version__ = "0.1.0"

@@ -125,9 +125,16 @@ def data_row() -> Row:
     return Row("MNIST", short_path(str(status).removeprefix("MNIST: ")), status.ok)
 
 
+def threads_row() -> Row:
+    """How many threads numpy's BLAS and torch use (``setup()`` chooses them), and why."""
+    from lecture_utils.course import threads
+
+    return Row("threads", threads.describe(), True)
+
+
 def report(place: str | None = None) -> list[Row]:
     """Every row of the environment check."""
-    return [*package_rows(place), data_row()]
+    return [*package_rows(place), data_row(), threads_row()]
 
 
 def format_report(rows: list[Row]) -> str:

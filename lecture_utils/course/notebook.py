@@ -1,4 +1,5 @@
-"""What every notebook calls: ``setup`` (seeds, plot style) and ``show`` (figures with alt text)."""
+"""What every notebook calls: ``setup`` (seeds, threads, plot style) and ``show`` (figures with
+alt text)."""
 
 from __future__ import annotations
 
@@ -7,17 +8,20 @@ import random
 import numpy as np
 
 
-def setup(seed: int = 0) -> np.random.Generator:
-    """Seed every generator and apply the shared plot style.
+def setup(seed: int = 0, threads: int | None = None) -> np.random.Generator:
+    """Seed every generator, choose the threads of numpy's BLAS and torch, apply the plot style.
 
-    Returns the notebook's one ``numpy.random.Generator``. Threads are left to the machine
-    (a student gets all cores); where stored outputs are made and compared (``make outputs``,
-    ``make test``) the environment sets ``OMP_NUM_THREADS=1``, which torch and OpenBLAS obey.
+    Returns the notebook's one ``numpy.random.Generator``. ``threads``: None for the lecture's
+    setting (one thread, fastest for its small matrices even on a busy machine; see
+    :mod:`lecture_utils.course.threads`), or the number you want, e.g. ``setup(seed=0,
+    threads=4)``.
     """
     import torch
 
+    from lecture_utils.course import threads as thread_choice
     from lecture_utils.figures import plots
 
+    thread_choice.use(threads)
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002 - for third-party code that still uses the legacy global
     torch.manual_seed(seed)
