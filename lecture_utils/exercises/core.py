@@ -600,13 +600,16 @@ def check(exercise: str | Exercise, student: Callable[..., Any] | Any) -> Callab
     (:func:`reveal` shows it). Returns ``student`` when correct, else the reference, after one
     line saying the cells below use the reference.
 
-    Run again on the reference it returned, the check repeats its last verdict (the cell
-    gives the same answer twice). Under nbgrader a verdict other than "correct" raises
-    :class:`CheckFailed` after printing, with the caller's name for the function already
-    pointing at the reference, so that later exercises are graded on their own.
+    Run again on the reference it returned (the caller's name for the exercise still pointing
+    at it), the check repeats its last verdict: the cell gives the same answer twice. Under
+    nbgrader a verdict other than "correct" raises :class:`CheckFailed` after printing, with
+    the caller's name for the function already pointing at the reference, so that later
+    exercises are graded on their own.
     """
     ex = get(exercise)
-    again = student is ex.reference and ex.name in _LAST
+    caller = sys._getframe(1).f_globals  # the notebook's names: `softmax = check(..., softmax)`
+    # the cell run again: its name has pointed at the reference since the last verdict
+    again = student is ex.reference and caller.get(ex.name) is student and ex.name in _LAST
     result = _LAST[ex.name] if again else _verdict(ex, student)
     _LAST[ex.name] = result
     print(result.line(ex.name))
@@ -617,7 +620,6 @@ def check(exercise: str | Exercise, student: Callable[..., Any] | Any) -> Callab
         print(f"{ex.name}: (the verdict of the last check: `{ex.name}` has been the reference "
               "since; run the cell with your function again, then this one)")
     if _graded():
-        caller = sys._getframe(1).f_globals
         if caller.get(ex.name) is student:
             caller[ex.name] = ex.reference
         raise CheckFailed(result.line(ex.name))

@@ -456,13 +456,18 @@ def test_an_alternative_answer_is_right_too(capsys: pytest.CaptureFixture[str]) 
 
 def test_a_second_run_repeats_the_verdict(capsys: pytest.CaptureFixture[str]) -> None:
     ex = _ex()
-    returned = check(ex, lambda x: x)
+    namespace = {"check": check, "ex": ex, "double": lambda x: x}
+    exec("double = check(ex, double)", namespace)
     first = capsys.readouterr().out
-    assert check(ex, returned) is ex.reference
+    exec("double = check(ex, double)", namespace)  # the cell run again
     second = capsys.readouterr().out
+    assert namespace["double"] is ex.reference
     assert second.startswith(first)
     assert "has been the reference since" in second
-    check(ex, lambda x: x + x)  # a new function is checked afresh
+    assert check(ex, ex.reference) is ex.reference  # the reference itself, passed elsewhere
+    assert capsys.readouterr().out == "double: correct\n"
+    namespace["double"] = lambda x: x + x  # a new function is checked afresh
+    exec("double = check(ex, double)", namespace)
     assert capsys.readouterr().out == "double: correct\n"
 
 
