@@ -26,8 +26,11 @@ PIP := -m pip install --quiet --disable-pip-version-check
 PIP_TORCH := $(PIP) --timeout 20 --retries 2 --no-deps $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 # Which torch build the step installed (the CI log shows +cpu).
 SHOW_TORCH := -c 'import importlib.metadata as m; print("installed torch", m.version("torch"))'
-# Tests and stored outputs run BLAS single-threaded: two pytest workers then use both cores
-# without oversubscription, and float32 sums do not depend on the thread count.
+# Notebooks get their threads from setup() (lecture_utils/course/threads.py: one thread for numpy's
+# BLAS and torch, the fastest on the lecture's small products, idle or beside a busy program), so
+# stored outputs are made as a student's kernel runs, and their float32 sums do not depend on
+# the machine's cores. The unit tests do not call setup(): THREADS keeps each of the two pytest workers on one
+# thread, so they share the two cores without oversubscription (setup() obeys it too: 1 thread).
 THREADS := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 # Two pytest workers; each notebook (its cells depend on each other) stays on one worker.
 WORKERS ?= 2
@@ -110,7 +113,7 @@ test-quick: $(STAMP)
 
 ## Re-execute every notebook in order and store its outputs (NOTEBOOKS=... for some).
 outputs: $(STAMP)
-	$(THREADS) $(BIN)/python scripts/execute_notebooks.py $(NOTEBOOKS)
+	$(BIN)/python scripts/execute_notebooks.py $(NOTEBOOKS)
 	$(MAKE) student
 
 ## Download and verify MNIST into the cache (what Binder's postBuild runs).
@@ -141,4 +144,4 @@ site: $(STAMP)
 ## and list changed lines outside `# NBVAL_IGNORE_OUTPUT` cells (NOTEBOOKS=... for some).
 .PHONY: outputs-stable
 outputs-stable: $(STAMP)
-	$(THREADS) $(BIN)/python scripts/execute_notebooks.py --check-stable $(NOTEBOOKS)
+	$(BIN)/python scripts/execute_notebooks.py --check-stable $(NOTEBOOKS)

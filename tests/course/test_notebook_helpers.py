@@ -1,4 +1,4 @@
-"""What every notebook calls: ``setup`` (seeds, plot style) and ``show`` (figures with alt text)."""
+"""What every notebook calls: ``setup`` (seeds, threads, plot style) and ``show`` (alt text)."""
 
 from __future__ import annotations
 
@@ -31,9 +31,11 @@ THREADS_AFTER_SETUP = ("from lecture_utils.course.notebook import setup; import 
                        "print(torch.get_num_threads())")
 
 
-@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two cores to tell 1 from all")
-def test_setup_leaves_threads_to_the_environment() -> None:
-    """A student's notebook gets every core; the Makefile's THREADS pin tests and outputs."""
+def test_setup_chooses_the_threads_and_the_makefile_agrees() -> None:
+    """A student's notebook gets the lecture's setting from setup(); the Makefile's THREADS,
+    which the unit tests run under, give the same."""
+    from lecture_utils.course.threads import LECTURE_THREADS
+
     env = {k: v for k, v in os.environ.items()
            if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 
@@ -42,8 +44,7 @@ def test_setup_leaves_threads_to_the_environment() -> None:
                               capture_output=True, text=True, check=True, timeout=120)
         return int(done.stdout.split()[-1])
 
-    assert threads({}) > 1
-    assert threads(MAKEFILE_THREADS) == 1
+    assert threads({}) == LECTURE_THREADS == threads(MAKEFILE_THREADS)
 
 
 def test_show_stores_the_figure_with_its_alt_text(monkeypatch: pytest.MonkeyPatch) -> None:

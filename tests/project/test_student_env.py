@@ -31,6 +31,8 @@ executor = script("execute_notebooks")
 STUDENT_PYTHON = ROOT / ".venv-student" / "bin" / "python"
 #: Tools of the developer set that must not be in the student environment.
 TEST_TOOLS = ("pytest", "nbval", "playwright", "jupyter-repo2docker", "docker", "hypothesis")
+#: What `make test` sets for its other tests; a student's kernel has none of them.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def student_notebooks() -> list[Path]:
@@ -72,10 +74,12 @@ def test_student_venv_holds_no_test_tools(student_python: Path) -> None:
 def test_notebook_runs_in_the_student_environment(path: Path, kernel_specs: KernelSpecManager,
                                                   tmp_path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+    # The threads a student gets: setup() chooses them, so the variables `make test` pins for
+    # the other tests are cleared here.
+    env = {**os.environ, "MPLBACKEND": "module://matplotlib_inline.backend_inline",
            "LECTURE_UTILS_CACHE": os.environ.get("LECTURE_UTILS_CACHE", str(tmp_path))}
-    env.pop("PYTHONPATH", None)
+    for name in ("PYTHONPATH", *THREAD_VARIABLES):
+        env.pop(name, None)
     km = KernelManager(kernel_name="student", kernel_spec_manager=kernel_specs)
     with executor.notebook_client(nb, path.parent, km=km, allow_errors=False) as client:
         client.execute(env=env)  # raises CellExecutionError, naming the cell, on an error
