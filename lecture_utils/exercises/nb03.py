@@ -179,6 +179,16 @@ def _newton_direction(theta: np.ndarray, g: np.ndarray, H: np.ndarray) -> np.nda
     return -np.linalg.solve(H, g)
 
 
+def _newton_step_for_saddle_free(g: np.ndarray, H: np.ndarray) -> np.ndarray:
+    """Newton's step −H⁻¹ g, without the absolute values of the eigenvalues."""
+    return -np.linalg.solve(H, g)
+
+
+def _gradient_descent_limit() -> float:
+    """Gradient descent's limit 2/λ_max: momentum's with α = 0."""
+    return 2 / np.linalg.eigvalsh(TINY_II.hessian(TINY_II.minima[0]))[-1]
+
+
 def _race_one_minimum(gd: Callable[..., np.ndarray], momentum: Callable[..., np.ndarray],
                       newton: Callable[..., np.ndarray], theta0: np.ndarray, tol: float,
                       max_steps: int) -> np.ndarray:
@@ -315,10 +325,13 @@ SADDLE_FREE_STEP = Exercise(
     oracle=_torch_saddle_free,
     rtol=1e-9,
     atol=1e-12,
-    mutants=(Mutant("np.abs(lam)", "lam", "relative error"),       # plain Newton's step
+    mutants=(Mutant("np.abs(lam)", "lam", "Newton's step"),
              Mutant("return -", "return ", "wrong sign"),
              Mutant("@ V.T @ g", "@ V @ g", "relative error")),     # a transposed matrix
     hints={"sign": "the step goes downhill: it points against the gradient"},
+    slips=((_newton_step_for_saddle_free,
+            "that is Newton's step −H⁻¹g, which heads for the saddle: divide by the absolute "
+            "values |λ| of the eigenvalues"),),
     slide=SLIDE_NEWTON,
 )
 
@@ -326,8 +339,11 @@ MOMENTUM_STABLE_ETA = Exercise(
     name="momentum_stable_eta",
     reference=momentum_stable_eta,
     digits=3,
-    mutants=(Mutant("2 * (1 + alpha)", "2", "relative error"),    # gradient descent's limit
+    mutants=(Mutant("2 * (1 + alpha)", "2", "gradient descent's limit"),
              Mutant("2 * (1 + alpha)", "2 * (1 - alpha)", "factor")),
+    slips=((_gradient_descent_limit,
+            "that is gradient descent's limit 2/λ_max (α = 0): with momentum, find the η at "
+            "which a root z of the recursion reaches the unit circle"),),
     slide=SLIDE_MOMENTUM,
 )
 

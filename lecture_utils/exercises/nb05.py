@@ -10,16 +10,26 @@ hand-written backward pass.
 
 from __future__ import annotations
 
+import copy
 import itertools
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from lecture_utils.exercises.core import Case, Exercise, Mutant, register
+from lecture_utils.exercises.core import (
+    FLOAT32_RTOL,
+    NOT_ATTEMPTED,
+    Case,
+    Exercise,
+    Mutant,
+    diagnose,
+    register,
+)
 from lecture_utils.network.initialisers import he_normal
 from lecture_utils.network.mlp import MLP
 from lecture_utils.optim.training import minibatches
+from lecture_utils.optim.trajectories import Quadratic
 
 SLIDE = "Mini-batch training"
 
@@ -51,6 +61,9 @@ def _sampler_cases(rng: np.random.Generator) -> list[Case]:
 
 def _indices(batches: Any) -> tuple[list[int], np.ndarray] | str:
     """The batch sizes and the concatenated indices of one epoch, or a hint."""
+    if not isinstance(batches, list | tuple | np.ndarray):  # a generator: no len(), used once
+        return (f"return a list of index arrays, not a {type(batches).__name__}: the cells "
+                "below take len() of the epoch and index its batches")
     try:
         batches = [np.asarray(b) for b in batches]
     except TypeError:
@@ -228,6 +241,207 @@ def _torch_rmsprop(theta: np.ndarray, g: np.ndarray, v: np.ndarray, eta: float,
     return p, state["square_avg"].numpy()
 
 
+# --------------------------------------------------------------------------- Adam, the whole loop
+def adam(grad: Callable[[np.ndarray], np.ndarray], theta0: np.ndarray, eta: float,
+         n_steps: int, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8
+         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Kingma & Ba (2015), Algorithm 1: ``n_steps`` steps of Adam from θ₀ on the gradient ``grad``.
+
+    m₀ = v₀ = 0, t = 0; each step t ← t + 1, g ← ∇f(θ_{t−1}), m ← β₁m + (1−β₁)g,
+    v ← β₂v + (1−β₂)g², m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ), θ ← θ − η m̂/(√v̂ + ε). Returns the
+    histories ``(thetas, ms, vs)``, each of shape ``(n_steps + 1, *theta0.shape)``, row 0 the start.
+    """
+    theta, m, v = theta0, np.zeros_like(theta0), np.zeros_like(theta0)
+    thetas, ms, vs = [theta], [m], [v]
+    t = 0
+    for _ in range(n_steps):
+        t = t + 1
+        g = grad(theta)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g**2
+        m_hat = m / (1 - beta1**t)
+        v_hat = v / (1 - beta2**t)
+        theta = theta - eta * m_hat / (np.sqrt(v_hat) + eps)
+        thetas.append(theta)
+        ms.append(m)
+        vs.append(v)
+    return np.array(thetas), np.array(ms), np.array(vs)
+
+
+def _adam_run_cases(rng: np.random.Generator) -> list[Case]:
+    """``(grad, theta0, eta, n_steps[, beta1, beta2, eps])`` on quadratic valleys: a short run
+    first (reveal's), then long runs, other shapes and β, zero and tiny gradients (ε matters)."""
+    def valley(n: int, condition: float) -> Quadratic:
+        q, _ = np.linalg.qr(rng.normal(size=(n, n)))
+        return Quadratic((q * np.geomspace(1, condition, n)) @ q.T, rng.normal(size=n))
+
+    flat = Quadratic(np.diag([4.0, 0.0, 1.0]))   # no gradient at all for θ[1]
+    tiny = Quadratic(1e-6 * np.eye(3))           # gradients of about 1e-9: ε matters
+    return [
+        Case("5 steps on the valley H = diag(1, 100)",
+             (Quadratic(np.diag([1.0, 100.0])).grad, np.array([-2.0, 0.2]), 0.1, 5)),
+        Case("40 steps on a rotated valley (condition number 50)",
+             (valley(2, 50.0).grad, rng.normal(size=2), 0.05, 40)),
+        Case("25 steps, θ a 3 × 4 array", (valley(4, 10.0).grad, rng.normal(size=(3, 4)),
+                                           0.02, 25)),
+        Case("10 steps, β₁ = 0.5, β₂ = 0.9, ε = 1e-3",
+             (valley(3, 20.0).grad, rng.normal(size=3), 0.1, 10, 0.5, 0.9, 1e-3)),
+        Case("8 steps, one parameter with a gradient of exactly 0",
+             (flat.grad, np.array([1.0, -0.5, 2.0]), 0.1, 8)),
+        Case("6 steps, gradients of about 1e-9 (ε matters)",
+             (tiny.grad, 1e-3 * rng.normal(size=3), 1e-4, 6)),
+        Case("a single step", (valley(2, 5.0).grad, rng.normal(size=2), 0.1, 1)),
+    ]
+
+
+def _torch_adam_run(grad: Callable[[np.ndarray], np.ndarray], theta0: np.ndarray, eta: float,
+                    n_steps: int, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The same run with ``torch.optim.Adam`` in float64: θ, ``exp_avg`` and ``exp_avg_sq``."""
+    import torch
+
+    p = torch.tensor(np.array(theta0, dtype=float), requires_grad=True)
+    optimizer = torch.optim.Adam([p], lr=eta, betas=(beta1, beta2), eps=eps)
+    zero = np.zeros_like(p.detach().numpy())
+    thetas, ms, vs = [p.detach().numpy().copy()], [zero], [zero]
+    for _ in range(n_steps):
+        p.grad = torch.tensor(np.array(grad(p.detach().numpy()), dtype=float))
+        optimizer.step()
+        state = optimizer.state[p]
+        thetas.append(p.detach().numpy().copy())
+        ms.append(state["exp_avg"].numpy().copy())
+        vs.append(state["exp_avg_sq"].numpy().copy())
+    return np.array(thetas), np.array(ms), np.array(vs)
+
+
+def _as_float_arrays(got: Any, shape: tuple[int, ...]) -> list[np.ndarray] | None:
+    """The three histories (arrays or torch tensors) as float64 arrays of ``shape``, or None."""
+    if not all(isinstance(x, np.ndarray) or hasattr(x, "detach") for x in got):
+        return None
+    try:
+        parts = [np.asarray(x.detach().cpu() if hasattr(x, "detach") else x, dtype=float)
+                 for x in got]
+    except (TypeError, ValueError):
+        return None
+    return parts if len(parts) == 3 and all(p.shape == shape for p in parts) else None
+
+
+def _adam_moved(before: np.ndarray, m: np.ndarray, v: np.ndarray, t: int, eta: float,
+                beta1: float, beta2: float, eps: float, inside: bool = False,
+                sign: float = -1.0) -> np.ndarray:
+    """θ_t from θ_{t−1} = ``before`` with m, v and t: θ − η m̂/(√v̂ + ε), or a slip's form
+    (``inside``: ε inside the root; ``sign=+1``: uphill)."""
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    root = np.sqrt(v_hat + eps) if inside else np.sqrt(v_hat) + eps
+    return before + sign * eta * m_hat / root
+
+
+def _adam_step_hint(case: Case, thetas: np.ndarray, ms: np.ndarray, vs: np.ndarray,
+                    rtol: float) -> str | None:
+    """Follow the student's own run step by step: the first step t at which m_t, v_t or θ_t
+    is not what Algorithm 1 makes of the student's θ_{t−1}, m_{t−1}, v_{t−1}, named with its
+    slip; None if every step is Adam's (up to ``rtol``)."""
+    grad, theta0, eta, n_steps, *rest = case.args
+    beta1, beta2, eps = (*rest, *(0.9, 0.999, 1e-8)[len(rest):])
+    scale = {"θ": thetas, "m": ms, "v": vs}
+
+    def close(got: np.ndarray, value: np.ndarray, part: str) -> bool:
+        atol = rtol * max(float(np.max(np.abs(scale[part]))), 1e-300)
+        return bool(np.allclose(got, value, rtol=rtol, atol=atol))
+
+    def which(got: np.ndarray, part: str, slips: dict[str, np.ndarray]) -> str:
+        """The slips that explain ``got`` (at t = 1 two may: m̂₁ = g₁ = m₁ without 1 − β₁)."""
+        return "; or ".join(text for text, value in slips.items() if close(got, value, part))
+
+    at = f"on the input '{case.label}'"
+    if not close(thetas[0], theta0, "θ"):
+        return f"θ: the first row of the iterates must be θ₀ = theta0 itself {at}"
+    if np.any(ms[0] != 0) or np.any(vs[0] != 0):
+        return f"m, v: the first rows are m₀ = v₀ = 0, where Algorithm 1 starts {at}"
+    for t in range(1, n_steps + 1):
+        before, m_old, v_old = thetas[t - 1], ms[t - 1], vs[t - 1]
+        g, g_new, g_start = (np.asarray(grad(w), dtype=float)
+                             for w in (before, thetas[t], theta0))
+        m = beta1 * m_old + (1 - beta1) * g
+        v = beta2 * v_old + (1 - beta2) * g**2
+        step = f"at step t = {t} {at}"
+        late = "g_t is the gradient at θ_{t−1}, before θ moves: update m and v first, then θ"
+        start = "g_t is the gradient at the current θ_{t−1}, not at θ₀"
+        if not close(ms[t], m, "m"):
+            why = which(ms[t], "m", {
+                late: beta1 * m_old + (1 - beta1) * g_new,
+                start: beta1 * m_old + (1 - beta1) * g_start,
+                "the factor (1 − β₁) in front of g is missing": beta1 * m_old + g,
+                "β₁ and 1 − β₁ are swapped: β₁ weighs the old average m":
+                    (1 - beta1) * m_old + beta1 * g,
+                "you kept m̂, the bias-corrected average; keep m itself (m̂ only moves θ)":
+                    m / (1 - beta1**t)})
+            return (f"m is off {step} (θ and v before it are right): "
+                    + (why or "m_t = β₁ m_{t−1} + (1 − β₁) g_t"))
+        if not close(vs[t], v, "v"):
+            why = which(vs[t], "v", {
+                late: beta2 * v_old + (1 - beta2) * g_new**2,
+                start: beta2 * v_old + (1 - beta2) * g_start**2,
+                "v averages the squared gradient, g²": beta2 * v_old + (1 - beta2) * g,
+                "the factor (1 − β₂) in front of g² is missing": beta2 * v_old + g**2,
+                "β₂ and 1 − β₂ are swapped: β₂ weighs the old average v":
+                    (1 - beta2) * v_old + beta2 * g**2,
+                "you kept v̂, the bias-corrected average; keep v itself (v̂ only moves θ)":
+                    v / (1 - beta2**t)})
+            return (f"v is off {step} (θ and m are right): "
+                    + (why or "v_t = β₂ v_{t−1} + (1 − β₂) g_t²"))
+        hyper = (eta, beta1, beta2, eps)
+        if close(thetas[t], _adam_moved(before, m, v, t, *hyper), "θ"):
+            continue
+        if not np.all(np.isfinite(thetas[t])):
+            return (f"θ is NaN or inf {step}: t counts from 1 (at t = 0, 1 − β₁ᵗ = 0 divides "
+                    "by zero: t ← t + 1 comes first in the loop), and ε stays in the "
+                    "denominator (a gradient of exactly 0 gives 0/0 without it)")
+        previous = "θ moved with the previous m and v: update m and v first, then θ"
+        why = which(thetas[t], "θ", {
+            "the bias correction is missing, θ moves by η m̂/(√v̂ + ε) with "
+            "m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ)": before - eta * m / (np.sqrt(v) + eps),
+            "ε belongs outside the square root, √v̂ + ε, not √(v̂ + ε)":
+                _adam_moved(before, m, v, t, *hyper, inside=True),
+            "wrong sign: θ moves uphill; Adam steps against m̂":
+                _adam_moved(before, m, v, t, *hyper, sign=1.0),
+            "t is stuck at 1: increment t at every step (t ← t + 1)":
+                _adam_moved(before, m, v, 1, *hyper),
+            "t is one step ahead: t = 1 at the first step": _adam_moved(before, m, v, t + 1,
+                                                                        *hyper),
+            previous: before if t == 1 else _adam_moved(before, m_old, v_old, t - 1, *hyper)})
+        return f"θ is off {step}: " + (why or "m and v are right, so the line that moves θ is "
+                                               "wrong (θ ← θ − η m̂/(√v̂ + ε))")
+    return None
+
+
+def _verify_adam_run(student: Callable[..., Any], case: Case) -> str | None:
+    """None if ``student`` runs Adam on ``case``, else a hint naming θ, m or v and the step.
+
+    The histories are compared with the reference's (type, shape, float32 tolerance as every
+    check); where they differ, the student's own run is followed step by step
+    (:func:`_adam_step_hint`), so the hint names the first quantity that goes wrong.
+    """
+    got = student(*copy.deepcopy(case.args))
+    want = adam(*copy.deepcopy(case.args))
+    hint = diagnose(got, want, ADAM_RUN, case.label)
+    if hint is None or hint == NOT_ATTEMPTED:
+        return hint
+    parts = _as_float_arrays(got, want[0].shape) if isinstance(got, tuple | list) else None
+    if parts is None:  # the wrong kind of value or shape: the generic hint says which
+        return hint
+    float32 = any("float32" in str(getattr(x, "dtype", "")) for x in got)
+    with np.errstate(all="ignore"):
+        return _adam_step_hint(case, *parts, rtol=FLOAT32_RTOL if float32 else ADAM_RUN.rtol)
+
+
+def _rmsprop_eps_inside(theta: np.ndarray, g: np.ndarray, v: np.ndarray, eta: float,
+                        rho: float = 0.99, eps: float = 1e-8) -> tuple[np.ndarray, np.ndarray]:
+    """The slip: ε inside the square root, √(v + ε)."""
+    v = rho * v + (1 - rho) * g**2
+    return theta - eta * g / np.sqrt(v + eps), v
+
+
 # --------------------------------------------------------------------------- noise, schedule
 def noise_equals_signal(sigma2: float, signal: float, n: int) -> float:
     """The batch size B at which σ²/B · (N − B)/(N − 1) equals the signal ‖g‖².
@@ -264,6 +478,18 @@ def autograd_dw1(params: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> np.n
     sizes = [params[0].shape[1]] + [w.shape[0] for w in params[::2]]
     model = MLP(sizes, rng=0, dtype=np.float64).load_state(params)
     return model.loss_and_grads(x, y)[1][0]
+
+
+def _dw1_softmax_before_cross_entropy(params: list[np.ndarray], x: np.ndarray,
+                                      y: np.ndarray) -> np.ndarray:
+    """The slip: probabilities, not logits, into ``F.cross_entropy`` (softmax taken twice)."""
+    import torch
+    import torch.nn.functional as F
+
+    W1, b1, W2, b2, W3, b3 = (torch.tensor(p, requires_grad=True) for p in params)
+    z = torch.relu(torch.relu(torch.from_numpy(x) @ W1.T + b1) @ W2.T + b2) @ W3.T + b3
+    F.cross_entropy(torch.softmax(z, dim=1), torch.from_numpy(y)).backward()
+    return W1.grad.numpy()
 
 
 def _network_cases(rng: np.random.Generator) -> list[Case]:
@@ -314,8 +540,11 @@ RMSPROP_STEP = Exercise(
     atol=1e-12,
     mutants=(Mutant("rho * v + (1 - rho) * g**2", "(1 - rho) * v + rho * g**2", ""),
              Mutant("np.sqrt(v) + eps", "v + eps", "relative error"),
+             Mutant("np.sqrt(v) + eps", "np.sqrt(v + eps)", "outside the square root"),
              Mutant("theta - eta", "theta + eta", "relative error")),
     outputs=("θ", "v"),
+    slips=((_rmsprop_eps_inside, "θ is off by a little: ε belongs outside the square root, "
+                                 "√v + ε, not √(v + ε) (v is right)"),),
     hints={"shape": "return the tuple (theta, v), each shaped like theta"},
     slide=SLIDE,
 )
@@ -339,7 +568,10 @@ NOISE_EQUALS_SIGNAL = Exercise(
     cases=_noise_cases,
     rtol=1e-9,
     mutants=(Mutant("sigma2 * n / (signal * (n - 1) + sigma2)", "sigma2 / signal",
-                    "relative error"),),
+                    "finite-population correction"),),
+    slips=((lambda sigma2, signal, n: sigma2 / signal,
+            "σ²/‖g‖² is the answer without the finite-population correction (N − B)/(N − 1): "
+            "solve σ²/B · (N − B)/(N − 1) = ‖g‖² for B"),),
     slide=SLIDE,
 )
 
@@ -348,7 +580,9 @@ INVERSE_TIME_TAU = Exercise(
     reference=inverse_time_tau,
     cases=_tau_cases,
     rtol=1e-9,
-    mutants=(Mutant("k / (factor - 1)", "k / factor", "relative error"),),
+    mutants=(Mutant("k / (factor - 1)", "k / factor", "solve 1 + K/τ = f"),),
+    slips=((lambda k, factor: k / factor,
+            "with τ = K/f the step at k = K is η₀/(1 + f): solve 1 + K/τ = f for τ"),),
     slide=SLIDE,
 )
 
@@ -360,9 +594,67 @@ AUTOGRAD_DW1 = Exercise(
     atol=1e-12,
     mutants=(Mutant("torch.relu(h1 @ W2.T + b2)", "(h1 @ W2.T + b2)", "relative error"),
              Mutant("F.cross_entropy(z, torch.from_numpy(y))",
+                    "F.cross_entropy(torch.softmax(z, dim=1), torch.from_numpy(y))", "logits"),
+             Mutant("F.cross_entropy(z, torch.from_numpy(y))",
                     "F.cross_entropy(z, torch.from_numpy(y), reduction='sum')", "factor")),
+    slips=((_dw1_softmax_before_cross_entropy,
+            "F.cross_entropy takes the logits z and applies the log-softmax itself: pass z, "
+            "not softmax(z)"),),
     slide="Objectives of lecture",
 )
 
+# the update order slip: θ moved before m and v (the solution's lines, swapped)
+_MV_LINES = ("        m = beta1 * m + (1 - beta1) * g\n"
+             "        v = beta2 * v + (1 - beta2) * g**2\n")
+_THETA_LINES = ("        m_hat = m / (1 - beta1**t)\n        v_hat = v / (1 - beta2**t)\n"
+                "        theta = theta - eta * m_hat / (np.sqrt(v_hat) + eps)\n")
+
+ADAM_RUN = Exercise(
+    name="adam",
+    reference=adam,
+    cases=_adam_run_cases,
+    oracle=_torch_adam_run,
+    verify=_verify_adam_run,
+    rtol=1e-9,
+    atol=1e-12,
+    mutants=(
+        Mutant("m_hat = m / (1 - beta1**t)\n        v_hat = v / (1 - beta2**t)",
+               "m_hat = m\n        v_hat = v", "θ is off at step t = 1 on the input '5 steps "
+               "on the valley H = diag(1, 100)': the bias correction is missing"),
+        Mutant("np.sqrt(v_hat) + eps", "np.sqrt(v_hat + eps)", "outside the square root"),
+        Mutant("        t = t + 1\n", "", "t counts from 1"),
+        Mutant("t = 0\n    for _ in range(n_steps):\n        t = t + 1\n",
+               "t = 1\n    for _ in range(n_steps):\n", "t is stuck at 1"),
+        Mutant("t = 0\n", "t = 1\n", "t is one step ahead"),
+        Mutant(_MV_LINES + _THETA_LINES, _THETA_LINES + _MV_LINES,
+               "update m and v first, then θ"),
+        Mutant("g = grad(theta)", "g = grad(theta0)", "m is off at step t = 2"),
+        Mutant("theta - eta", "theta + eta", "θ is off at step t = 1 on the input '5 steps on "
+               "the valley H = diag(1, 100)': wrong sign"),
+        Mutant("(1 - beta1) * g", "g", "m is off at step t = 1"),
+        Mutant("(1 - beta2) * g**2", "(1 - beta2) * g", "v averages the squared gradient"),
+        Mutant("theta = theta - eta", "theta -= eta", "changed its argument `theta0`"),
+        Mutant("[theta], [m], [v]", "[], [], []", "wrong shape"),
+        Mutant("np.array(thetas), np.array(ms), np.array(vs)", "thetas, ms, vs",
+               "expected a numpy array"),
+    ),
+    outputs=("θ", "m", "v"),
+    graded_hints=(
+        "one loop over the steps, Algorithm 1 line by line: t ← t + 1 first, then g at the "
+        "current θ (grad(theta)), then m, then v, then the bias-corrected m̂ and v̂, then θ. "
+        "Start the three lists with θ₀ = theta0, m₀ = v₀ = zeros like theta0, append after "
+        "every step and return np.array of each",
+        "the body of the loop is one call of your adam_step from Exercise 5: "
+        "theta, m, v = adam_step(theta, grad(theta), m, v, t, eta, beta1, beta2, eps) with "
+        "t = 1, 2, ..., n_steps (for t in range(1, n_steps + 1))",
+    ),
+    hints={"shape": "return (thetas, ms, vs), each of shape (n_steps + 1, *theta0.shape): row 0 "
+                    "is θ₀, m₀ = 0, v₀ = 0, then one row per step",
+           "changed": "theta = theta0 makes theta the very array theta0, so theta -= ... changes "
+                      "theta0 (and every row already saved); move θ with theta = theta - ..., "
+                      "which builds a new array"},
+    slide=SLIDE,
+)
+
 register(ADAM_STEP, RMSPROP_STEP, EPOCH_BATCHES, NOISE_EQUALS_SIGNAL, INVERSE_TIME_TAU,
-         AUTOGRAD_DW1)
+         AUTOGRAD_DW1, ADAM_RUN)
