@@ -109,7 +109,8 @@ def _layer(rng: np.random.Generator, label: str, n_out: int, n_in: int, scale: f
 
 def _layer_cases(rng: np.random.Generator) -> list[Case]:
     """(∂C/∂h(l+1), W(l+1), h(l)): a square layer first (a sum over the wrong index shows)."""
-    return [_layer(rng, "4 units to 4 units", 4, 4), _layer(rng, "3 units to 5 units", 5, 3),
+    return [_layer(rng, "4 units to 4 units (the sum runs over i, the units of layer l+1)", 4, 4),
+            _layer(rng, "3 units to 5 units", 5, 3),
             _layer(rng, "5 units to 2 units", 2, 5),
             _layer(rng, "large weights (tanh saturates)", 4, 4, 6.0)]
 
@@ -219,7 +220,7 @@ BACKPROP_STEP = Exercise(
     reference=backprop_step,
     cases=_layer_cases,
     oracle=_torch_backprop_step,
-    mutants=(Mutant("dC_dh_next @ local", "local @ dC_dh_next", "relative error"),  # Σ_j, not Σ_i
+    mutants=(Mutant("dC_dh_next @ local", "local @ dC_dh_next", "units of layer l+1"),  # Σ_j
              Mutant("(1 - h_next**2)[:, None]", "(1 - h_next**2)[None, :]",  # φ' on the wrong index
                     "relative error"),
              Mutant("(1 - h_next**2)[:, None] * W_next", "W_next", "relative error")),  # no φ'
