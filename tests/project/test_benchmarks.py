@@ -64,3 +64,11 @@ def test_notebook_benchmark_times_one_notebook_in_both_editions(mnist_dir: Path)
     out = run_benchmark("bench_notebooks", "00", "--edition", "both", mnist_dir=mnist_dir)
     assert out.count("00_start_here") >= 2, out
     assert "FAILED" not in out, out
+
+
+@pytest.mark.slow
+def test_busy_benchmark_times_one_notebook_under_every_condition(mnist_dir: Path) -> None:
+    out = run_benchmark("bench_busy", "00", mnist_dir=mnist_dir)
+    assert "busy/idle" in out and "1 CPU/idle" in out, out
+    row = next(line for line in out.splitlines() if "00_start_here" in line)
+    assert row.count("x") >= 2 and "FAILED" not in row, out
