@@ -223,6 +223,16 @@ SOFTMAX = Exercise(
     slide="Classification - one hot encoding and cross-entropy",
 )
 
+def _every_label_of_every_row(z: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The slip ``log_q[:, labels]``: an (n, n) block, every row with every label."""
+    return -np.mean((z - fn.logsumexp(z, axis=1, keepdims=True))[:, labels])
+
+
+def _log_of_guarded_softmax(z: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The slip ``-log(softmax + 1e-12)``: finite, and wrong where the probability underflows."""
+    return -np.mean(np.log(fn.softmax(z)[np.arange(len(labels)), labels] + 1e-12))
+
+
 CROSS_ENTROPY = Exercise(
     name="cross_entropy",
     reference=cross_entropy,
@@ -244,6 +254,12 @@ CROSS_ENTROPY = Exercise(
                     " + 1e-12)", "log softmax"),
              # every row against every label: an (n, n) block
              Mutant("log_q[np.arange(len(labels)), labels]", "log_q[:, labels]", "own label")),
+    slips=((_every_label_of_every_row,
+            "log_q[:, labels] pairs every row with every label (an n × n block): take row n's "
+            "own label, log_q[np.arange(n), labels]"),
+           (_log_of_guarded_softmax,
+            "log(p + 1e-12) hides the underflow but caps the loss at 27.6: use log softmax = "
+            "z - logsumexp(z), never the log of a probability")),
     hints={"overflow": "a probability over- or underflows: use log softmax(z) = (z - m) - "
                        "log sum exp(z - m) with m the row max, never the log of a softmax",
            "sign": "C is the negative log-likelihood",

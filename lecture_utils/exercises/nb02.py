@@ -64,12 +64,18 @@ def network_gradient(net: list[np.ndarray], x: np.ndarray) -> np.ndarray:
     h = [x]
     for W in net[:-1]:                       # forward, storing every h(l)
         h.append(np.tanh(W @ h[-1]))
-    grads = [np.outer(np.ones(1), h[-1])]    # ∂y/∂w_out = h(L), w_out of shape (1, n_L)
+    grads = [h[-1][None, :]]                 # ∂y/∂w_out = h(L), w_out of shape (1, n_L)
     dC_dh = net[-1][0]                       # ∂y/∂h(L) = w_out
     for W, h_below in zip(net[-2::-1], h[-2::-1], strict=True):   # from layer L down to 1
         grads.append(weight_gradient(dC_dh, W, h_below))
         dC_dh = backprop_step(dC_dh, W, h_below)
     return np.concatenate([g.ravel() for g in grads[::-1]])
+
+
+def _sweep_order(net: list[np.ndarray], x: np.ndarray) -> np.ndarray:
+    """The slip of a list never reversed: w_out's gradient first, W(1)'s last."""
+    parts = np.split(network_gradient(net, x), np.cumsum([W.size for W in net])[:-1])
+    return np.concatenate(parts[::-1])
 
 
 # --------------------------------------------------------------------------- inputs
@@ -240,12 +246,15 @@ WEIGHT_GRADIENT = Exercise(
 MNIST_PATHS = Exercise(
     name="mnist_paths",
     reference=mnist_paths,
-    mutants=(Mutant("256 * 256", "256 * 256 * 10", "whole-number factor"),  # to every output
-             Mutant("256 * 256", "784 * 256 * 256", "whole-number factor"),  # from every pixel
-             Mutant("256 * 256", "256**3", "whole-number factor"),  # a third hidden layer
+    mutants=(Mutant("256 * 256", "256 * 256 * 10", "one output, not all ten"),
+             Mutant("256 * 256", "784 * 256 * 256", "from one pixel"),
+             Mutant("256 * 256", "256**3", "two hidden layers"),
              Mutant("256 * 256", "256 + 256 * 256 + 256", "relative error")),  # the edges
-    hints={"factor": "a path from ONE pixel to ONE output picks one unit in each of the two "
-                     "hidden layers: neither the 784 pixels nor the 10 outputs multiply"},
+    slips=((lambda: 256 * 256 * 10, "one output, not all ten"),
+           (lambda: 784 * 256 * 256, "from one pixel, not from all 784"),
+           (lambda: 256**3, "the network has two hidden layers of 256, not three")),
+    hints={"factor": "a path picks one unit in each hidden layer, between one pixel and one "
+                     "output"},
     slide="Backpropagation (how many paths)",
 )
 
@@ -254,6 +263,9 @@ NETWORK_GRADIENT = Exercise(
     reference=network_gradient,
     cases=_network_cases,
     oracle=_torch_network_gradient,
+    slips=((_sweep_order,
+            "your gradients come in the order the backward sweep makes them, w_out first: "
+            "reverse the list, W(1) first"),),
     mutants=(Mutant("    grads.reverse()", "    pass", "W(1) first"),     # the backward order
              Mutant("grads = [h[-1][None, :]]", "grads = []", "wrong shape"),  # no ∂y/∂w_out
              Mutant("dy_dh = delta @ net[l - 1]", "dy_dh = dy_dh @ net[l - 1]",  # no tanh' below

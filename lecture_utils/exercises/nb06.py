@@ -275,7 +275,11 @@ SADDLE_ESCAPE = Exercise(
     cases=_saddle_cases,
     rtol=1e-7,
     atol=1e-12,
-    mutants=(Mutant("np.array(path) @ V", "np.array(path) @ V.T", "v_j"),   # rows of V
+    slips=((lambda H, *run: np.abs(noisy_gradient_descent(Quadratic(H), *run)
+                                   @ np.linalg.eigh(H)[1].T),
+            "the eigenvectors are the COLUMNS of V: the component along v_j is θ · V[:, j], "
+            "all at once path @ V (not V.T)"),),
+    mutants=(Mutant("np.array(path) @ V", "np.array(path) @ V.T", "COLUMNS"),   # rows of V
              Mutant("theta - eta * (H @ theta + sigma * eps)",
                     "theta - eta * H @ theta + sigma * eps", "relative error"),  # noise without η
              Mutant("theta - eta * (H @ theta", "theta + eta * (H @ theta", ""),  # ascent

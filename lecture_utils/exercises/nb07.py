@@ -196,6 +196,12 @@ def depth_profile(init: Callable[[int, int], float], widths: Sequence[int], x: n
     return np.array([forward, backward[::-1]])
 
 
+def _backward_row_not_reversed(*args: object) -> np.ndarray:
+    """The slip: the backward row in the order the loop makes it, layer L first."""
+    forward, backward = depth_profile(*args)
+    return np.array([forward, backward[::-1]])
+
+
 def _lecun(fan_in: int, fan_out: int) -> float:
     """σ = √(1/fan_in): the forward condition alone."""
     return float(np.sqrt(1 / fan_in))
@@ -251,7 +257,9 @@ BACKWARD_RMS = Exercise(
     oracle=_torch_backward_rms,
     mutants=(Mutant("g * (z > 0)", "g", ""),                               # no ReLU indicator
              Mutant("delta @ W", "delta @ W.T", ""),                       # not transposed back
-             Mutant("rms[::-1]", "rms", "relative error")),                # output layer first
+             Mutant("rms[::-1]", "rms", "reverse")),                       # output layer first
+    slips=((lambda *args: backward_rms(*args)[::-1],
+            "the loop runs from the output down, layer L first: reverse the list"),),
     slide="Exponential growth/decay backward",
     **_LOOP,
 )
@@ -309,8 +317,10 @@ DEPTH_PROFILE = Exercise(
     atol=1e-15,
     mutants=(Mutant("size=(fan_out, fan_in)", "size=(fan_in, fan_out)", ""),  # other draws
              Mutant("init(fan_in, fan_out)", "init(fan_out, fan_in)", ""),     # fans swapped
-             Mutant("backward[::-1]", "backward", "layer 1 first"),            # output first
+             Mutant("backward[::-1]", "backward", "reverse"),                  # output first
              Mutant("g = g @ W", "g = g @ W.T", "")),                          # W, not Wᵀ, back
+    slips=((_backward_row_not_reversed,
+            "the backward row comes in the order the loop makes it, layer L first: reverse it"),),
     hints={"shape": "two rows (forward, backward), one column per layer"},
     graded_hints=(
         "Draw all the weights first, layer by layer in order, from one rng = "

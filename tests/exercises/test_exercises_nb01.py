@@ -111,7 +111,7 @@ def _stable_softmax(z):
     ("cross_entropy", lambda z, y: -np.mean(np.log(_stable_softmax(z)[np.arange(len(y)), y]
                                                    + 1e-12)), "log softmax"),
     ("cross_entropy", lambda z, y: -np.mean((z - fn.logsumexp(z, axis=1, keepdims=True))[:, y]),
-     "own label"),
+     "own label, log_q[np.arange(n), labels]"),
     ("one_hot", lambda labels, k: [[int(i == c) for i in range(k)] for c in labels],
      "expected a numpy array"),
     ("mean_score", lambda theta, y: np.mean(_stable_softmax(theta[None])[0]

@@ -121,10 +121,10 @@ def _network_gradient_not_reversed(net, x):
 
 
 @pytest.mark.parametrize(("name", "student", "hint"), [
-    ("mnist_paths", lambda: 256 * 256 * 10, "ONE output"),
-    ("mnist_paths", lambda: 784 * 256 * 256, "ONE pixel"),
+    ("mnist_paths", lambda: 256 * 256 * 10, "one output, not all ten"),
+    ("mnist_paths", lambda: 784 * 256 * 256, "from one pixel"),
     ("mnist_paths", lambda: 256**3, "two hidden layers"),
-    ("network_gradient", _network_gradient_not_reversed, "W(1) first"),
+    ("network_gradient", _network_gradient_not_reversed, "reverse the list, W(1) first"),
     ("tiny_i_gradient", lambda w1, w2, x, y: np.array(
         [-2 * (y - w2 * max(w1 * x, 0)) * w2 * (w1 * x >= 0) * x,
          -2 * (y - w2 * max(w1 * x, 0)) * max(w1 * x, 0)]), "kink"),

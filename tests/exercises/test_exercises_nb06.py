@@ -88,7 +88,7 @@ def test_correct_styles_are_accepted(name, student, capsys: pytest.CaptureFixtur
     ("hessian_fd", _hessian_fd_in_place, "changed its argument `theta`"),
     ("saddle_escape", lambda H, t0, eta, s, k, seed: np.abs(
         nb06.noisy_gradient_descent(Quadratic(H), t0, eta, s, k, seed)
-        @ np.linalg.eigh(H)[1].T), "v_j"),
+        @ np.linalg.eigh(H)[1].T), "COLUMNS"),
     ("noisy_gradient_descent", lambda *args: list(nb06.noisy_gradient_descent(*args)),
      "expected a numpy array"),
 ])

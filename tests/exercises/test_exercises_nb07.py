@@ -79,7 +79,7 @@ def _depth_profile_not_reversed(init, widths, x, seed):
 
 
 @pytest.mark.parametrize(("name", "student", "hint"), [
-    ("depth_profile", _depth_profile_not_reversed, "layer 1 first"),
+    ("depth_profile", _depth_profile_not_reversed, "reverse it"),
     ("init_stds", lambda fan_in, fan_out: np.sqrt([2 / fan_in, 2 / (fan_in + fan_out)]),
      "(He std, Glorot std)"),
     ("init_stds", lambda fan_in, fan_out: (np.sqrt(2 / fan_in), np.sqrt(1 / fan_out)),
