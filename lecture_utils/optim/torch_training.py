@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -20,34 +19,29 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from lecture_utils.optim.optimizers import (
-    Adadelta,
-    Adagrad,
-    Adam,
-    GradientDescent,
-    Momentum,
-    Optimizer,
-    RMSprop,
-    make_optimizer,
-)
+from lecture_utils.optim.optimizers import OPTIMIZERS, make_optimizer
 from lecture_utils.optim.training import History, check_loop_arguments, labels_of, minibatches
 
 #: Builds an optimiser for the given parameters, e.g. ``partial(torch.optim.Adam, lr=1e-3)``.
 OptimizerFactory = Callable[[Iterable[torch.Tensor]], torch.optim.Optimizer]
 
-#: Default η of each optimiser, not tuned: 0.1 for SGD, 0.01 for momentum (the same effective
-#: step η/(1 − 0.9) = 0.1); torch's defaults for Adagrad and Adadelta (ρ = 0.9; Zeiler used 0.95),
+#: Default η of each optimiser with a torch twin (by key of ``optimizers.OPTIMIZERS``), not
+#: tuned: 0.1 for gradient descent, 0.01 for momentum (the same effective step
+#: η/(1 − 0.9) = 0.1); torch's defaults for Adagrad and Adadelta (ρ = 0.9; Zeiler used 0.95),
 #: Adam's paper's (= torch's), and for RMSprop a tenth of torch's η = 0.01 (ρ = 0.99 is torch's,
 #: Tieleman & Hinton's is 0.9).
 DEFAULT_LR: dict[str, float] = {
-    "SGD": 0.1,
-    "Momentum": 0.01,
-    "Nesterov": 0.01,
-    "Adagrad": 0.01,
-    "RMSprop": 0.001,
-    "Adadelta": 1.0,
-    "Adam": 0.001,
+    "gd": 0.1,
+    "momentum": 0.01,
+    "nesterov": 0.01,
+    "adagrad": 0.01,
+    "rmsprop": 0.001,
+    "adadelta": 1.0,
+    "adam": 0.001,
 }
+
+#: The lecture's optimisers with a torch twin: the registry's name -> its key.
+LECTURE_OPTIMIZERS: dict[str, str] = {OPTIMIZERS[key].name: key for key in DEFAULT_LR}
 
 
 class TrainedRun(NamedTuple):
@@ -116,16 +110,17 @@ def train_many(model: nn.Module, optimizers: Mapping[str, OptimizerFactory], x: 
 
 
 def compare_optimizers(model: nn.Module, x: np.ndarray, y: np.ndarray, x_val: np.ndarray,
-                       y_val: np.ndarray, *, names: Sequence[str] = ("SGD", "Momentum", "Adam"),
+                       y_val: np.ndarray, *,
+                       names: Sequence[str] = ("gradient descent", "momentum", "Adam"),
                        lr_scale: float = 1.0, batch_size: int = 100, epochs: int = 1,
                        seed: int = 0) -> dict[str, History]:
     """:func:`train_many` with the lecture's optimisers ``names`` (:func:`torch_optimizers`).
 
-    η = ``lr_scale`` × ``DEFAULT_LR[name]``; losses and validation accuracies are measured five
+    η = ``lr_scale`` × ``DEFAULT_LR`` of each; losses and validation accuracies are measured five
     times per epoch. Keys name the optimiser and its η: ``"Adam (η = 0.001)"``.
     """
     if not names:
-        raise ValueError("names must list at least one optimiser, e.g. ('SGD', 'Adam')")
+        raise ValueError("names must list at least one optimiser, e.g. ('momentum', 'Adam')")
     factories = torch_optimizers(names, lr_scale=lr_scale)
     steps_per_epoch = -(-len(x) // batch_size)
     runs = train_many(model, factories, x, y, epochs=epochs, batch_size=batch_size, seed=seed,
@@ -134,52 +129,14 @@ def compare_optimizers(model: nn.Module, x: np.ndarray, y: np.ndarray, x_val: np
             for name, run in runs.items()}
 
 
-#: The lecture's optimisers: display name -> key of ``lecture_utils.optim.optimizers.OPTIMIZERS``.
-LECTURE_OPTIMIZERS: dict[str, str] = {
-    "SGD": "gd",
-    "Momentum": "momentum",
-    "Nesterov": "nesterov",
-    "Adagrad": "adagrad",
-    "RMSprop": "rmsprop",
-    "Adadelta": "adadelta",
-    "Adam": "adam",
-}
-
-
-def torch_twin(optimizer: Optimizer) -> OptimizerFactory:
-    """The ``torch.optim`` optimiser that takes the same steps as a numpy ``optimizer``.
-
-    ``GradientDescent``/``Momentum`` -> ``SGD`` (torch's buffer b = −m/η, identical steps for
-    a constant η), the adaptive methods -> their namesakes with the same η, decay rates and ε.
-    Returns a ``functools.partial``, so ``factory.keywords`` shows the hyperparameters.
-    """
-    if isinstance(optimizer, Momentum):
-        return partial(torch.optim.SGD, lr=optimizer.lr, momentum=optimizer.momentum,
-                       nesterov=optimizer.nesterov)
-    if isinstance(optimizer, GradientDescent):
-        return partial(torch.optim.SGD, lr=optimizer.lr)
-    if isinstance(optimizer, Adagrad):
-        return partial(torch.optim.Adagrad, lr=optimizer.lr, eps=optimizer.eps)
-    if isinstance(optimizer, RMSprop):
-        return partial(torch.optim.RMSprop, lr=optimizer.lr, alpha=optimizer.alpha,
-                       eps=optimizer.eps)
-    if isinstance(optimizer, Adadelta):
-        return partial(torch.optim.Adadelta, lr=optimizer.lr, rho=optimizer.rho,
-                       eps=optimizer.eps)
-    if isinstance(optimizer, Adam):
-        return partial(torch.optim.Adam, lr=optimizer.lr, betas=optimizer.betas,
-                       eps=optimizer.eps)
-    raise TypeError(f"optimizer must be one of GradientDescent, Momentum, Nesterov, Adagrad, "
-                    f"RMSprop, Adadelta, Adam; got {type(optimizer).__name__}")
-
-
 def torch_optimizers(names: Iterable[str] | None = None, *, lr_scale: float = 1.0,
                      lr: Mapping[str, float] | None = None) -> dict[str, OptimizerFactory]:
     """``torch.optim`` twins of the lecture's optimisers (:data:`LECTURE_OPTIMIZERS`) by name.
 
-    Hyperparameters are those of ``lecture_utils.optim.optimizers`` (momentum 0.9, torch's decay
-    rates and ε); η is ``lr_scale × DEFAULT_LR[name]`` unless ``lr`` overrides it by name.
-    Each factory is a ``functools.partial``: ``factory.keywords["lr"]`` is its η.
+    Each is ``Optimizer.torch_twin()`` of the numpy optimiser of that name, with η =
+    ``lr_scale × DEFAULT_LR[key]`` unless ``lr`` overrides it by name, and the registry's other
+    hyperparameters (momentum 0.9, torch's decay rates and ε). Each factory is a
+    ``functools.partial``: ``factory.keywords["lr"]`` is its η.
     """
     if lr_scale <= 0:
         raise ValueError(f"lr_scale must be > 0, got {lr_scale}")
@@ -188,6 +145,6 @@ def torch_optimizers(names: Iterable[str] | None = None, *, lr_scale: float = 1.
     if unknown:
         raise ValueError(f"unknown optimiser name(s) {unknown}; "
                          f"expected some of {list(LECTURE_OPTIMIZERS)}")
-    rates = {name: lr_scale * DEFAULT_LR[name] for name in chosen} | dict(lr or {})
-    return {name: torch_twin(make_optimizer(LECTURE_OPTIMIZERS[name], lr=rates[name]))
-            for name in chosen}
+    keys = {name: LECTURE_OPTIMIZERS[name] for name in chosen}
+    rates = {name: lr_scale * DEFAULT_LR[key] for name, key in keys.items()} | dict(lr or {})
+    return {name: make_optimizer(key, lr=rates[name]).torch_twin() for name, key in keys.items()}

@@ -19,7 +19,6 @@ from lecture_utils.optim.torch_training import (
     DEFAULT_LR,
     LECTURE_OPTIMIZERS,
     torch_optimizers,
-    torch_twin,
     train_many,
     train_torch,
 )
@@ -37,11 +36,12 @@ def data() -> tuple[np.ndarray, np.ndarray]:
 @pytest.mark.parametrize("name", list(LECTURE_OPTIMIZERS))
 def test_numpy_optimiser_and_its_torch_twin_take_the_same_steps(data, name):
     x, y = data
-    lr = DEFAULT_LR[name] / 10 if name == "SGD" else DEFAULT_LR[name]
+    key = LECTURE_OPTIMIZERS[name]
+    lr = DEFAULT_LR[key] / 10 if key == "gd" else DEFAULT_LR[key]
     model = MLP([D, 8, K], rng=3, dtype=np.float64)
     net = model.to_torch()
-    opt = optimizers.make_optimizer(LECTURE_OPTIMIZERS[name], lr=lr)
-    history = train_torch(net, torch_twin(opt)(net.parameters()), x, y, epochs=3,
+    opt = optimizers.make_optimizer(key, lr=lr)
+    history = train_torch(net, opt.to_torch(net.parameters()), x, y, epochs=3,
                           batch_size=B, seed=5, schedule=Constant(lr))
     expected = train(model, opt, x, y, epochs=3, batch_size=B, seed=5, progress=False)
     assert len(history.step_loss) == 3 * 5
@@ -107,18 +107,18 @@ def test_train_many_starts_every_optimiser_from_the_same_weights(data):
 def test_torch_optimizers_bind_scaled_step_sizes():
     facs = torch_optimizers(lr_scale=2.0, lr={"Adam": 0.5})
     assert list(facs) == list(LECTURE_OPTIMIZERS)
-    assert facs["SGD"].keywords == {"lr": 2 * DEFAULT_LR["SGD"]}
+    assert facs["gradient descent"].keywords == {"lr": 2 * DEFAULT_LR["gd"]}
     assert facs["Adam"].keywords["lr"] == 0.5
-    assert facs["Nesterov"].keywords["nesterov"] is True
+    assert facs["Nesterov momentum"].keywords["nesterov"] is True
     params = [torch.zeros(3, requires_grad=True)]
     assert isinstance(facs["Adadelta"](params), torch.optim.Adadelta)
 
 
 @pytest.mark.parametrize(("call", "error", "match"), [
     (lambda: torch_optimizers(["adam"]), ValueError, "unknown optimiser"),
-    (lambda: torch_optimizers(["SGD"], lr={"Adam": 1.0}), ValueError, "unknown optimiser"),
+    (lambda: torch_optimizers(["momentum"], lr={"Adam": 1.0}), ValueError, "unknown optimiser"),
     (lambda: torch_optimizers(lr_scale=0), ValueError, "lr_scale must be > 0"),
-    (lambda: torch_twin(optimizers.Newton()), TypeError, "got Newton"),
+    (lambda: optimizers.Newton().torch_twin(), TypeError, "got Newton"),
     (lambda: train_many(torch.nn.Linear(2, 2), {}, None, None), ValueError, "at least one"),
 ])
 def test_bad_arguments_are_named(call, error, match):
@@ -126,20 +126,20 @@ def test_bad_arguments_are_named(call, error, match):
         call()
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [
-    ({"epochs": 0}, "epochs must be an integer >= 1, got 0"),
-    ({"batch_size": 2.5}, "batch_size must be an integer >= 1, got 2.5"),
-    ({"eval_every": 0}, "eval_every must be an integer >= 1, got 0"),
-    ({"x_val": np.zeros((2, D))}, "x_val and y_val must be given together"),
-    ({"y": np.zeros(N)}, "one integer label per row"),
-    ({"y": np.zeros(N - 1, dtype=int)}, "one integer label per row"),
+@pytest.mark.parametrize(("kwargs", "error", "match"), [
+    ({"epochs": 0}, ValueError, "epochs must be an integer >= 1, got 0"),
+    ({"batch_size": 2.5}, TypeError, "batch_size must be an integer >= 1, got 2.5"),
+    ({"eval_every": 0}, ValueError, "eval_every must be an integer >= 1, got 0"),
+    ({"x_val": np.zeros((2, D))}, ValueError, "x_val and y_val must be given together"),
+    ({"y": np.zeros(N)}, ValueError, "one integer label per row"),
+    ({"y": np.zeros(N - 1, dtype=int)}, ValueError, "one integer label per row"),
 ])
-def test_bad_training_arguments_are_named(data, kwargs, match):
+def test_bad_training_arguments_are_named(data, kwargs, error, match):
     x, y = data
     net = torch.nn.Linear(D, K)
     args = {"x": x, "y": y} | kwargs
     x, y = args.pop("x"), args.pop("y")
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(error, match=match):
         train_torch(net, torch.optim.SGD(net.parameters(), lr=0.1), x, y, **args)
 
 
@@ -175,16 +175,18 @@ def test_epoch_cost_and_annealing_figures(data):
 def test_comparison_widget_trains_on_button_press(data):
     x, y = data
     net = MLP([D, 8, K], rng=0, dtype=np.float64).to_torch()
-    fig = widgets.optimizer_comparison_figure(net, x, y, x[:20], y[:20], names=["SGD", "Adam"],
+    fig = widgets.optimizer_comparison_figure(net, x, y, x[:20], y[:20],
+                                              names=["gradient descent", "Adam"],
                                               lr_scale=0.5, batch_size=B, epochs=2)
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert labels[0].startswith("SGD (η = 0.05)") and labels[1].startswith("Adam (η = 0.0005)")
+    assert labels[0].startswith("gradient descent (η = 0.05)")
+    assert labels[1].startswith("Adam (η = 0.0005)")
     with pytest.raises(ValueError, match="names must list"):
         widgets.optimizer_comparison_figure(net, x, y, x, y, names=[])
     box = widgets.optimizer_comparison(net, x, y, x[:20], y[:20])
     names, controls = box.children[0].children
     button, status = controls.children[-1].children
-    names.value = ("Nesterov",)
+    names.value = ("Nesterov momentum",)
     button.click()
     assert status.value == "done." and not button.disabled
     names.value = ()
