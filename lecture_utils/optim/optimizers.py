@@ -32,7 +32,6 @@ from lecture_utils._checks import positive, unit_interval
 if TYPE_CHECKING:
     import torch
 
-    from lecture_utils.network.mlp import MLP
 
 __all__ = [
     "OPTIMIZERS",
@@ -124,17 +123,6 @@ class Optimizer:
         """The state arrays ``names`` of parameter ``i``: zeros like θ before its first step."""
         state = self.state.get(i, {})
         return [state.get(name, np.zeros_like(theta)) for name in names]
-
-    def train_step(self, model: MLP, x: np.ndarray, y: np.ndarray) -> float:
-        """Train ``model`` by one step on the mini-batch ``(x, y)``; returns its loss at θ_k.
-
-        ``loss, grads = model.loss_and_grads(x, y)``, then the model's parameters are set to
-        ``step(model.params, grads)``.
-        """
-        loss, grads = model.loss_and_grads(x, y)
-        for p, new in zip(model.params, self.step(model.params, grads), strict=True):
-            p[...] = new
-        return loss
 
     def hyper(self) -> dict[str, Any]:
         """The hyperparameters, named as the constructor (and ``torch.optim``) names them."""
