@@ -130,7 +130,8 @@ bench: $(STAMP)
 lock: $(STAMP)
 	$(BIN)/python scripts/lock
 
-## Write the student edition notebooks/student/ (solutions stubbed, outputs cleared).
+## Write the student edition notebooks/student/ (solutions stubbed, outputs cleared) and
+## nbgrader's cell metadata into the complete edition.
 .PHONY: student
 student: $(STAMP)
 	$(BIN)/python -m lecture_utils.course.editions
