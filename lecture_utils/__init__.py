@@ -17,7 +17,8 @@ Optimisers, schedules and training (``optim``):
 - ``optim.schedules``: step-size schedules η_k = schedule(k)
 - ``optim.trajectories``: cost surfaces (``Quadratic``) and an optimiser's trajectory on them
 - ``optim.training``: mini-batches, the numpy training loop, ``History``, ``evaluate``
-- ``optim.torch_training``: the torch training loop and the ``torch.optim`` twins
+- ``optim.torch_training``: the torch training loop and the ``torch.optim`` twins (the one
+  module that needs torch to import: every other module imports without it)
 
 Analysis tools (``analysis``):
 

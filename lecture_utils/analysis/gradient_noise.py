@@ -8,17 +8,22 @@ g_B = (1/B) Σ_{i∈batch} g_i. Its mean squared distance from g is
 
 the 1/B law of a sample mean times the finite-population correction (N − B)/(N − 1), which
 makes the noise vanish at B = N. This module measures the left side by drawing batches and
-computes σ² exactly from per-example gradient norms (Goodfellow, 2015).
+computes σ² exactly from per-example gradient norms (Goodfellow, 2015), on the torch twin of
+the network; the prediction and :class:`GradientNoise` are numpy (the module imports without
+torch).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch import nn
+
+if TYPE_CHECKING:  # torch is imported by the functions that measure a torch network
+    import torch
+    from torch import nn
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,9 @@ def predicted_variance(sigma2: float, batch_size: int | np.ndarray, n: int) -> n
 def full_gradient(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
                   chunk: int = 10_000) -> torch.Tensor:
     """g = ∇_θ (1/N) Σ_i CE(f(x_i), y_i), flattened over all parameters (float64)."""
+    import torch
+    from torch import nn
+
     total = None
     for start in range(0, len(x), chunk):
         loss = nn.functional.cross_entropy(model(x[start:start + chunk]), y[start:start + chunk],
@@ -77,6 +85,9 @@ def per_example_sq_norms(model: nn.Sequential, x: torch.Tensor, y: torch.Tensor)
     δ_i = ∂C_i/∂h_i, so ||g_i||² = Σ_layers ||δ_i||² (||a_i||² + 1). Works for an
     ``nn.Sequential`` whose only parameterised layers are ``nn.Linear`` (the MLP's twin).
     """
+    import torch
+    from torch import nn
+
     if not isinstance(model, nn.Sequential):
         raise TypeError(f"model must be an nn.Sequential, got {type(model).__name__}")
     inputs, outputs, biases = [], [], []
@@ -118,6 +129,8 @@ def minibatch_gradient_noise(model: nn.Sequential, x: np.ndarray, y: np.ndarray,
     shuffled epoch is. Also returns the exact σ² and ||g||² to compare with
     :func:`predicted_variance`.
     """
+    import torch
+
     n = len(x)
     sizes = np.asarray(batch_sizes, dtype=int)
     if sizes.ndim != 1 or len(sizes) == 0 or np.any(sizes < 1) or np.any(sizes > n):
@@ -142,4 +155,6 @@ def minibatch_gradient_noise(model: nn.Sequential, x: np.ndarray, y: np.ndarray,
 
 
 def _flat(grads: Sequence[torch.Tensor]) -> torch.Tensor:
+    import torch
+
     return torch.cat([g.reshape(-1).double() for g in grads])

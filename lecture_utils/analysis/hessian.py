@@ -7,7 +7,8 @@ minima not an issue" (Dauphin et al., 2014; Choromanska et al., 2015).
 - :func:`find_critical_point`: Newton's method on the equation ∇C(θ) = 0, which converges
   to minima, maxima and saddles alike; :func:`critical_points` runs it from many starts.
 - :class:`NetworkCost`: the loss of a small torch network as a function of ONE flat float64
-  parameter vector θ, with its exact Hessian from ``torch.autograd.functional.hessian``.
+  parameter vector θ, with its exact Hessian from ``torch.autograd.functional.hessian`` (the
+  one part that needs torch: the rest is numpy, and the module imports without torch).
 - :func:`inertia` (how many eigenvalues are negative, zero, positive) decides the kind;
   :func:`index`: the fraction of negative Hessian eigenvalues (Dauphin et al., 2014, fig. 1).
 - :func:`sample_goe` and :func:`prob_all_positive`: for a random symmetric matrix the
@@ -19,14 +20,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
-import torch
-from torch import nn
-from torch.func import functional_call
 
 from lecture_utils._checks import finite_vector, integer, positive
+
+if TYPE_CHECKING:  # torch is imported by NetworkCost and prob_all_positive only
+    import torch
+    from torch import nn
 
 __all__ = [
     "GOE_RATE",
@@ -183,9 +185,12 @@ class NetworkCost:
 
     def __init__(self, model: nn.Module, x: np.ndarray | torch.Tensor,
                  y: np.ndarray | torch.Tensor, *,
-                 loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-                 = nn.functional.cross_entropy,
+                 loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
                  weight_decay: float = 0.0) -> None:
+        """``loss``: None for the mean cross-entropy (``nn.functional.cross_entropy``)."""
+        import torch
+        from torch import nn
+
         if not isinstance(model, nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
         weight_decay = positive("weight_decay", weight_decay, allow_zero=True)
@@ -195,7 +200,7 @@ class NetworkCost:
         if self.x.shape[0] != self.y.shape[0]:
             raise ValueError(f"x and y must have the same number of rows, got {self.x.shape[0]} "
                              f"and {self.y.shape[0]}")
-        self.loss = loss
+        self.loss = nn.functional.cross_entropy if loss is None else loss
         self.weight_decay = weight_decay
         params = dict(model.named_parameters())
         self.names = list(params)
@@ -213,31 +218,43 @@ class NetworkCost:
         """Split θ into the model's named parameter tensors (views, so autograd flows)."""
         if theta.shape != (self.n_params,):
             raise ValueError(f"theta must have shape ({self.n_params},), got {tuple(theta.shape)}")
+        import torch
+
         chunks = torch.split(theta, self.sizes)
         return {name: c.reshape(shape)
                 for name, c, shape in zip(self.names, chunks, self.shapes, strict=True)}
 
     def torch_value(self, theta: torch.Tensor) -> torch.Tensor:
         """C(θ) as a differentiable torch scalar (the function handed to autograd)."""
+        from torch.func import functional_call
+
         out = functional_call(self.model, self.unflatten(theta), (self.x,))
         return self.loss(out, self.y) + self.weight_decay * theta.square().sum()
 
     def _theta(self, w: np.ndarray | Sequence[float]) -> torch.Tensor:
+        import torch
+
         return torch.as_tensor(np.asarray(w, dtype=np.float64))
 
     def value(self, w: np.ndarray | Sequence[float]) -> float:
         """C(θ) as a Python float."""
+        import torch
+
         with torch.no_grad():
             return float(self.torch_value(self._theta(w)))
 
     def grad(self, w: np.ndarray | Sequence[float]) -> np.ndarray:
         """∇C(θ), shape (n,), by backpropagation."""
+        import torch
+
         theta = self._theta(w).requires_grad_(True)
         (g,) = torch.autograd.grad(self.torch_value(theta), theta)
         return g.numpy()
 
     def hessian(self, w: np.ndarray | Sequence[float]) -> np.ndarray:
         """The exact Hessian ∂²C/∂θ∂θᵀ, shape (n, n), via ``torch.autograd.functional.hessian``."""
+        import torch
+
         H = torch.autograd.functional.hessian(self.torch_value, self._theta(w), vectorize=True)
         return H.numpy()
 
@@ -266,10 +283,22 @@ def prob_all_positive(n: int, samples: int, rng: np.random.Generator, *,
     hits, done = 0, 0
     while done < samples:
         m = min(chunk, samples - done)
-        # all eigenvalues > 0 exactly when the Cholesky factor exists: info == 0 per matrix
-        # (several times faster than the eigenvalues themselves)
-        _, info = torch.linalg.cholesky_ex(torch.from_numpy(sample_goe(n, m, rng)))
-        hits += int((info == 0).sum())
+        hits += int(_positive_definite(sample_goe(n, m, rng)).sum())
         done += m
     p = hits / samples
     return p, math.sqrt(p * (1 - p) / samples)
+
+
+def _positive_definite(H: np.ndarray) -> np.ndarray:
+    """Per matrix of the stack ``H`` (shape (m, n, n)): whether all its eigenvalues are > 0.
+
+    Exactly when its Cholesky factor exists (torch's ``cholesky_ex``: info == 0, several times
+    faster than the eigenvalues); without torch (the browser edition), Sylvester's criterion:
+    every leading principal minor det H[:k, :k] is > 0.
+    """
+    try:
+        import torch
+    except ImportError:
+        return np.all([np.linalg.det(H[:, :k, :k]) > 0 for k in range(1, H.shape[-1] + 1)],
+                      axis=0)
+    return torch.linalg.cholesky_ex(torch.from_numpy(H))[1].numpy() == 0

@@ -16,20 +16,26 @@ Mean-field prediction for ReLU, zero biases, W_l,ij iid with mean 0 and variance
 
 Each layer multiplies the MEAN SQUARE by σ²·fan/2 (the std by its square root): flat for
 He's σ² = 2/fan_in (square layers), exponential growth or decay otherwise.
+
+The networks are torch's (``deep_mlp``); :class:`HeGainSweep`, :class:`Profile` and the
+factors are numpy, and the module imports without torch (the browser edition's slider).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch import nn
 
 from lecture_utils._checks import integer, positive
 from lecture_utils.network.functions import ActivationName, softmax
 from lecture_utils.network.functions import activation as lookup
+
+if TYPE_CHECKING:  # torch is imported by the functions that take or build a torch network
+    import torch
+    from torch import nn
 
 __all__ = [
     "HeGainSweep",
@@ -50,11 +56,15 @@ RELU_VAR_FRACTION = 0.5 - 1.0 / (2.0 * math.pi)
 
 def deep_mlp(n_in: int, width: int, depth: int, n_out: int, *,
              activation: ActivationName = "relu",
-             dtype: torch.dtype = torch.float64) -> nn.Sequential:
+             dtype: torch.dtype | None = None) -> nn.Sequential:
     """``depth`` hidden layers of ``width`` units: Linear, φ, ..., Linear, φ, Linear (logits).
 
     Weights keep torch's default initialisation; re-draw them with ``initialisers.initialise``.
+    ``dtype``: the parameters' torch dtype, None for float64.
     """
+    import torch
+    from torch import nn
+
     sizes = {"n_in": n_in, "width": width, "depth": depth, "n_out": n_out}
     n_in, width, depth, n_out = (integer(name, value, minimum=1) for name, value in sizes.items())
     module = getattr(nn, lookup(activation).torch_module)
@@ -62,11 +72,13 @@ def deep_mlp(n_in: int, width: int, depth: int, n_out: int, *,
     for fan_in in [n_in] + [width] * (depth - 1):
         layers += [nn.Linear(fan_in, width), module()]
     layers.append(nn.Linear(width, n_out))
-    return nn.Sequential(*layers).to(dtype)
+    return nn.Sequential(*layers).to(torch.float64 if dtype is None else dtype)
 
 
 def _linear_layers(model: nn.Sequential) -> list[nn.Linear]:
     """The Linear layers of a Linear, φ, Linear, φ, ..., Linear stack (checked)."""
+    from torch import nn
+
     if not isinstance(model, nn.Sequential) or len(model) % 2 != 1:
         raise ValueError("model must be an nn.Sequential of Linear, activation, ..., Linear "
                          "(as built by deep_mlp)")
@@ -116,6 +128,9 @@ def propagate(model: nn.Sequential, x: np.ndarray | torch.Tensor,
 
     The parameters' ``.grad`` are overwritten (they hold ∂C/∂θ afterwards).
     """
+    import torch
+    from torch import nn
+
     linears = _linear_layers(model)
     param = linears[0].weight
     h = torch.as_tensor(x, dtype=param.dtype)
@@ -158,6 +173,8 @@ def relu_forward_prediction(model: nn.Sequential, x: np.ndarray | torch.Tensor) 
     E[z_1²] = σ_1²·mean_n ‖x_n‖²; E[z_l²] = layer_factor(σ_l², fan_in_l)·E[z_{l−1}²];
     std(h_l) = √(E[z_l²]·(1/2 − 1/(2π))). Zero biases assumed.
     """
+    import torch
+
     linears = _linear_layers(model)[:-1]
     x = torch.as_tensor(x, dtype=torch.float64)
     ms = _mean_square(linears[0]) * float(x.square().sum(1).mean())

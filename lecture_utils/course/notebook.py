@@ -16,15 +16,18 @@ def setup(seed: int = 0, threads: int | None = None) -> np.random.Generator:
     :mod:`lecture_utils.course.threads`), or the number you want, e.g. ``setup(seed=0,
     threads=4)``.
     """
-    import torch
-
     from lecture_utils.course import threads as thread_choice
     from lecture_utils.figures import plots
 
     thread_choice.use(threads)
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002 - for third-party code that still uses the legacy global
-    torch.manual_seed(seed)
+    try:
+        import torch
+    except ImportError:  # the browser edition: no torch for WebAssembly, nothing to seed
+        pass
+    else:
+        torch.manual_seed(seed)
     np.set_printoptions(precision=4, suppress=True)
     plots.use_style()
     return np.random.default_rng(seed)

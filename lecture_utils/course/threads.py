@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from pathlib import Path
 
 #: Threads for this lecture's sizes when nobody asks for another number (measured: bench/
@@ -113,9 +114,10 @@ def use(threads: int | None = None) -> int:
                          f"setting), got {threads!r}")
     else:
         why = "your choice"
-    from threadpoolctl import threadpool_limits
+    if sys.platform != "emscripten":  # in the browser (Pyodide) numpy runs on one thread
+        from threadpoolctl import threadpool_limits
 
-    threadpool_limits(limits=threads, user_api="blas")  # stays in force: no with-block
+        threadpool_limits(limits=threads, user_api="blas")  # stays in force: no with-block
     try:
         import torch
     except ImportError:  # numpy-only notebooks need no torch

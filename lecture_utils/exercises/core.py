@@ -11,8 +11,12 @@ What every check tests, whatever the exercise: the student's function is called 
 the check's inputs, and the copies are compared bit for bit afterwards (a function never changes
 its arguments); the returned value must have the reference's type (an array where an array is
 asked, numbers where numbers are; torch tensors are converted, a Python float stands for a
-numpy scalar); float32 work is accepted within float32 rounding; no tolerance is below a few
-ulps; an exception is reported with its own message. Run under nbgrader (``nbgrader
+numpy scalar; a correct function that returns tensors where the reference returns arrays is
+handed back returning arrays, so the cells below get what they would get from the reference);
+float32 work is accepted within float32 rounding; no tolerance is below a few
+ulps; an exception is reported with its own message. Without torch (the browser edition) the
+torch oracles are simply absent: every answer is still compared with the numpy reference. Run
+under nbgrader (``nbgrader
 autograde``/``validate`` set ``NBGRADER_EXECUTION``), a check that does not say "correct"
 raises, so the check cell is nbgrader's autograded test.
 """
@@ -20,6 +24,7 @@ raises, so the check cell is nbgrader's autograded test.
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
 import os
 import re
@@ -43,6 +48,7 @@ __all__ = [
     "hint",
     "register",
     "reveal",
+    "torch_available",
 ]
 
 NAME_RE = re.compile(r"[a-z][a-z0-9_]*")
@@ -217,12 +223,46 @@ def _is_tensor(value: Any) -> bool:
     return type(value).__module__.startswith("torch") and hasattr(value, "detach")
 
 
+@functools.cache
+def torch_available() -> bool:
+    """Whether torch can be imported here (not in the browser edition: no torch for WebAssembly)."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _as_numpy(value: Any) -> Any:
     """A torch tensor as a numpy array (bfloat16 by way of float32); anything else unchanged."""
     if _is_tensor(value):
         value = value.detach().cpu()
         return (value.float() if str(value.dtype) == "torch.bfloat16" else value).numpy()
     return value
+
+
+def _holds_tensor(value: Any) -> bool:
+    """Whether ``value`` is (or holds, in a tuple or list) a torch tensor."""
+    if isinstance(value, list | tuple):
+        return any(_holds_tensor(v) for v in value)
+    return _is_tensor(value)
+
+
+def _tensors_to_numpy(value: Any) -> Any:
+    """``value`` with each torch tensor as numpy: an array, or a Python number for a 0-d one."""
+    if isinstance(value, list | tuple):
+        return type(value)(_tensors_to_numpy(v) for v in value)
+    if _is_tensor(value):
+        return value.item() if value.ndim == 0 else _as_numpy(value)
+    return value
+
+
+def _returning_arrays(student: Callable[..., Any]) -> Callable[..., Any]:
+    """``student``, returning numpy where it returns torch tensors (what the reference returns)."""
+    @functools.wraps(student)
+    def returning_arrays(*args: Any, **kwargs: Any) -> Any:
+        return _tensors_to_numpy(student(*args, **kwargs))
+    return returning_arrays
 
 
 def _copied(args: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -523,6 +563,7 @@ class CheckFailed(AssertionError):
 class _Result(NamedTuple):
     verdict: str  # "correct", NOT_ATTEMPTED or "not yet"
     text: str = ""  # the hint after "not yet: ", or a note after "correct: "
+    tensors: bool = False  # correct, with torch tensors where the reference returns numpy
 
     def line(self, name: str) -> str:
         return f"{name}: {self.verdict}" + (f": {self.text}" if self.text else "")
@@ -551,7 +592,7 @@ def _verdict(ex: Exercise, student: Any) -> _Result:
             return _Result(NOT_ATTEMPTED)
         return _Result("not yet", "pass the function itself (its name, without calling it)")
     watched = _watched(student)
-    notes = []
+    notes, tensors = [], False
     for case in ex.inputs():
         try:
             with np.errstate(all="ignore"):  # the hint names the overflow instead
@@ -574,7 +615,7 @@ def _verdict(ex: Exercise, student: Any) -> _Result:
                     _diagnose(got, alt(*_copied(case.args)), ex, case.label, case.args)[0]
                     is None for alt in ex.alternatives):
                 hint = None
-            elif hint is None and ex.oracle is not None:
+            elif hint is None and ex.oracle is not None and torch_available():
                 hint = _diagnose(got, ex.oracle(*_copied(case.args)), ex, case.label,
                                  case.args)[0]
             if hint not in (None, NOT_ATTEMPTED):
@@ -583,7 +624,8 @@ def _verdict(ex: Exercise, student: Any) -> _Result:
         if hint is not None:
             return _not_yet(hint)
         notes.append(note)
-    return _Result("correct", next((n for n in notes if n), ""))
+        tensors = tensors or (_holds_tensor(got) and not _holds_tensor(want))
+    return _Result("correct", next((n for n in notes if n), ""), tensors)
 
 
 def _graded() -> bool:
@@ -597,7 +639,8 @@ def check(exercise: str | Exercise, student: Callable[..., Any] | Any) -> Callab
     Prints ``<name>: correct`` (``correct: up to float32 rounding ...`` where that is the
     only difference), ``<name>: not attempted yet`` (the function raises NotImplementedError
     or returns ``...``/None) or ``<name>: not yet: <hint>``; never the expected value
-    (:func:`reveal` shows it). Returns ``student`` when correct, else the reference, after one
+    (:func:`reveal` shows it). Returns ``student`` when correct (converting the torch tensors
+    it returns to numpy where the reference returns numpy), else the reference, after one
     line saying the cells below use the reference.
 
     Run again on the reference it returned (the caller's name for the exercise still pointing
@@ -614,7 +657,7 @@ def check(exercise: str | Exercise, student: Callable[..., Any] | Any) -> Callab
     _LAST[ex.name] = result
     print(result.line(ex.name))
     if result.verdict == "correct":
-        return student
+        return _returning_arrays(student) if result.tensors else student
     print(f"{ex.name}: {FALLBACK_TEXT} {ex.reference_name}")
     if again:
         print(f"{ex.name}: (the verdict of the last check: `{ex.name}` has been the reference "

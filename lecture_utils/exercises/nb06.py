@@ -14,7 +14,7 @@ import numpy as np
 
 from lecture_utils.analysis import hessian
 from lecture_utils.analysis.tiny import TINY_II, TinyExampleII
-from lecture_utils.exercises.core import Case, Exercise, Mutant, register
+from lecture_utils.exercises.core import Case, Exercise, Mutant, register, torch_available
 from lecture_utils.optim.trajectories import Quadratic
 
 
@@ -73,15 +73,18 @@ def _net_cost(rng: np.random.Generator) -> hessian.NetworkCost:
 
 
 def _hessian_cases(rng: np.random.Generator) -> list[Case]:
-    """Tiny Example II at its critical points and elsewhere; a small network at its start."""
-    net = _net_cost(rng)
-    return [
+    """Tiny Example II at its critical points and elsewhere; a small network at its start
+    (a torch network: not in the browser edition, which has no torch)."""
+    cases = [
         Case("Tiny Example II at (1.3137, 0.4291)", (TINY_II, np.array([1.3137, 0.4291]))),
         Case("Tiny Example II at the saddle (0, 0)", (TINY_II, np.zeros(2))),
         Case("Tiny Example II at a minimum", (TINY_II, TINY_II.minima[1].copy())),
-        Case("a 3-4-2 tanh network (26 parameters) at its initial weights",
-             (net, net.theta0.copy())),
     ]
+    if torch_available():
+        net = _net_cost(rng)
+        cases.append(Case("a 3-4-2 tanh network (26 parameters) at its initial weights",
+                          (net, net.theta0.copy())))
+    return cases
 
 
 def _saddle_cases(rng: np.random.Generator) -> list[Case]:

@@ -362,6 +362,23 @@ def test_torch_tensors_are_accepted_where_arrays_or_numbers_are_asked(
     assert out == ["double: correct", "total: correct", "softmax: correct"]
 
 
+def _softmax_in_numpy(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def test_a_correct_function_returning_tensors_is_handed_back_returning_arrays(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    torch = pytest.importorskip("torch")
+    tensors = check("softmax", lambda z: torch.softmax(torch.from_numpy(z), dim=-1))
+    total = check(_number_ex(), lambda x: torch.tensor(x).mul(2).sum())
+    z = np.array([[1.0, 2.0], [0.0, 0.0]])
+    assert type(tensors(z)) is np.ndarray and np.allclose(tensors(z).sum(axis=1), 1)
+    assert isinstance(total(np.ones(3)), float)
+    assert check("softmax", _softmax_in_numpy) is _softmax_in_numpy  # numpy: the same function
+    assert capsys.readouterr().out.count(": correct") == 3
+
+
 def test_parts_of_a_tuple_are_named(capsys: pytest.CaptureFixture[str]) -> None:
     ex = _ex(name="pair", reference=lambda x: (2 * x, x), outputs=("y", "x"))
     check(ex, lambda x: (2 * x, -x))

@@ -8,6 +8,8 @@ the reference and other correct samplers pass it, and each slip gets its hint.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -175,7 +177,7 @@ def _adam_torch(grad, theta0, eta, n_steps, beta1=0.9, beta2=0.999, eps=1e-8):
                               "float32", "torch tensors", "torch.optim.Adam"])
 def test_adam_in_other_styles_is_correct(student: object,
                                          capsys: pytest.CaptureFixture[str]) -> None:
-    assert check("adam", student) is student
+    assert inspect.unwrap(check("adam", student)) is student
     assert capsys.readouterr().out.startswith("adam: correct")
 
 

@@ -5,6 +5,7 @@ the notebook's solutions, stubs and mutants."""
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import numpy as np
@@ -70,7 +71,7 @@ def _depth_profile_standard_normal(init, widths, x, seed):
 ], ids=["forward-ddof1", "forward-float32", "forward-torch", "backward-float32",
         "init-math", "init-float32", "factor-sqrt", "depth-standard-normal"])
 def test_correct_styles_are_accepted(name, student, capsys: pytest.CaptureFixture[str]) -> None:
-    assert check(name, student) is student, capsys.readouterr().out
+    assert inspect.unwrap(check(name, student)) is student, capsys.readouterr().out
 
 
 def _depth_profile_not_reversed(init, widths, x, seed):
