@@ -137,9 +137,10 @@ def make_view(cost: Cost = TINY_II, *, w1_range: tuple[float, float] = (-2.5, 2.
     """
     if minima is None:
         minima = getattr(cost, "minima", None)
-    fig = Figure(figsize=(10.4, 4.5), layout="constrained")
+    fig = Figure(figsize=(plots.WIDTH, 4.2), layout="constrained")
     FigureCanvasAgg(fig)
-    ax_path, ax_loss = fig.subplots(1, 2, width_ratios=[1.0, 1.25])
+    ax_path, ax_loss = fig.subplots(1, 2, width_ratios=[1.35, 1.0])
+    fig.get_layout_engine().set(wspace=0.1)  # room between the colour bar and the loss panel
     marks = {} if minima is None else {"minima": minima}
     if hasattr(cost, "saddle"):
         marks["saddle"] = np.atleast_2d(cost.saddle)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from lecture_utils.figures.plots import WIDTH
+
 __all__ = ["TINY_I_LAYOUT", "GraphLayout", "draw_computational_graph"]
 
 
@@ -64,7 +66,9 @@ def draw_computational_graph(values: Mapping[str, float], grads: Mapping[str, fl
         raise ValueError(f"values must have an entry for every node, missing {missing}")
     xs = [p[0] for p in layout.positions.values()]
     ys = [p[1] for p in layout.positions.values()]
-    fig, ax = plt.subplots(figsize=(11.0, 5.0), layout="constrained")
+    # a row of five wide boxes needs 9 in (1,080 pixels; the site shows it at 81 %, still 14-pixel
+    # text); at WIDTH the arrow labels would cover the boxes
+    fig, ax = plt.subplots(figsize=(1.25 * WIDTH, 5.0), layout="constrained")
     ax.set(xlim=(min(xs) - 1.2, max(xs) + 1.2), ylim=(min(ys) - 1.2, max(ys) + 1.2),
            title=title)
     ax.set_axis_off()

@@ -14,6 +14,7 @@ from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 
 from lecture_utils.analysis import likelihood
+from lecture_utils.figures.plots import WIDTH
 
 
 def _probability(name: str, value: float) -> float:
@@ -38,7 +39,7 @@ def plot_cross_entropy_decomposition(p: float, q: float) -> Figure:
              r"$\mathrm{KL}(P\,\|\,Q)$": likelihood.kl_divergence(coin, grid),
              r"$E_P[-\log Q] = H + \mathrm{KL}$": likelihood.expected_nll(coin, grid)}
 
-    fig, (ax_bar, ax) = plt.subplots(1, 2, figsize=(10, 3.8), width_ratios=[1, 2.4],
+    fig, (ax_bar, ax) = plt.subplots(1, 2, figsize=(WIDTH, 3.8), width_ratios=[1, 2.6],
                                      layout="constrained")
     ax_bar.bar(np.arange(2) - 0.2, coin, width=0.4, label="$P$ (true)")
     ax_bar.bar(np.arange(2) + 0.2, [0.0, 0.0], width=0.4, label="$Q$ (model)")
@@ -50,7 +51,7 @@ def plot_cross_entropy_decomposition(p: float, q: float) -> Figure:
         ax.plot([], [], "o", color=line.get_color())  # the value at q: set_cross_entropy_q
     ax.axvline(p, color="k", ls="--", lw=1, label="$Q = P$ (minimum)")
     ax.set(xlim=(0, 1), ylim=(0, 3.5), xlabel="$Q(y = 1)$", ylabel="nats")  # fits 3.23 at q = 0.99
-    ax.legend(loc="upper center", ncols=2)
+    ax.legend(loc="upper center", ncols=2, frameon=True)   # over the line Q = P
     set_cross_entropy_q(fig, p, q)
     return fig
 
@@ -103,7 +104,8 @@ def plot_digit_probabilities(images: np.ndarray, labels: np.ndarray,
     for name, p in probs.items():
         if np.shape(p)[0] != n or np.ndim(p) != 2:
             raise ValueError(f"probs[{name!r}] must have shape ({n}, K), got {np.shape(p)}")
-    fig, axes = plt.subplots(1 + len(probs), n, figsize=(1.6 * n, 1.2 + 1.6 * len(probs)),
+    tile = min(1.6, WIDTH / n)    # inches per digit: the row fills at most WIDTH
+    fig, axes = plt.subplots(1 + len(probs), n, figsize=(tile * n, 1.2 + 1.6 * len(probs)),
                              squeeze=False, layout="constrained")
     for i in range(n):
         axes[0, i].imshow(images[i].reshape(side, side), cmap="gray_r")

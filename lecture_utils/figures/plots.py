@@ -23,6 +23,12 @@ from lecture_utils.analysis.tiny import BackpropTinyExample, grid
 if TYPE_CHECKING:
     from lecture_utils.optim.trajectories import Cost
 
+# The widest figure, in inches: 7.2 in at 120 dpi are 864 pixels, which the site's text column
+# (about 880 px) and JupyterLab's on a laptop show at 100 %, so no label is scaled down. A row
+# of panels shares this width; where a panel would get narrower than about 3.4 in, the panels
+# go into two rows. The notebooks' own figures keep to the same width.
+WIDTH = 7.2
+
 # 120 dpi: 10-point text is 17 pixels high and 8-point legends 13, readable at 100 % zoom; a
 # figure of the default width is 768 pixels, which the site shows unscaled.
 STYLE = {
@@ -231,35 +237,37 @@ def scaling_step_view(cost: BackpropTinyExample, w: np.ndarray, *,
     """Build the figure of :func:`plot_scaling_step` for the point ``w`` (call ``update``)."""
     w = np.asarray(w, dtype=float)
     lo, hi_c = positive("c_range[0]", c_range[0]), positive("c_range[1]", c_range[1])
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11.0, 4.6), layout="constrained")
-    fig.get_layout_engine().set(wspace=0.08)  # room between the colour bar and the right panel
+    # the contours above the curve: side by side at WIDTH, the legend and the readout would
+    # cover the contours
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(WIDTH, 7.6), height_ratios=[1.5, 1],
+                                      layout="constrained")
     hi = 1.15 * max(hi_c * abs(w[0]), abs(w[1]) / lo)
-    plot_cost_contours(cost, w1_range=(-0.3, hi), w2_range=(-0.3, hi), ax=left, colorbar=True,
+    plot_cost_contours(cost, w1_range=(-0.3, hi), w2_range=(-0.3, hi), ax=top, colorbar=True,
                        title="same output $w_2 w_1 x$, different gradients")
     points, steps = [], []
     for color, label in (("orange", "$(w_1, w_2)$"), ("C3", "$(c\\,w_1,\\ w_2/c)$")):
-        (dot,) = left.plot(*w, "o", color=color, ms=8, mec="k", label=label, zorder=5)
+        (dot,) = top.plot(*w, "o", color=color, ms=8, mec="k", label=label, zorder=5)
         points.append(dot)
-        steps.append(left.annotate("", xy=w, xytext=w, zorder=5, arrowprops={
+        steps.append(top.annotate("", xy=w, xytext=w, zorder=5, arrowprops={
             "arrowstyle": "-|>", "color": color, "lw": 2}))
-    left.legend(loc="upper right", fontsize=9, title="one step $-\\eta\\nabla C$ from",
+    top.legend(loc="upper right", fontsize=9, title="one step $-\\eta\\nabla C$ from",
                 title_fontsize=9)
-    readout = left.text(0.97, 0.76, "", transform=left.transAxes, ha="right", va="top",
+    readout = top.text(0.97, 0.76, "", transform=top.transAxes, ha="right", va="top",
                         fontsize=9, zorder=6, bbox={"boxstyle": "round", "fc": "white",
                                                     "ec": "0.6", "alpha": 0.9})
     cs = np.geomspace(lo, hi_c, 241)
-    (curve,) = right.semilogx(cs, np.zeros_like(cs),
+    (curve,) = bottom.semilogx(cs, np.zeros_like(cs),
                               label="$C$ after one step from $(c\\,w_1, w_2/c)$")
-    right.axhline(float(cost.value(w)), color="0.4", ls="--", label="$C$ before the step")
-    (marker,) = right.plot([1.0], [0.0], "o", color="C3", mec="k", ms=8,
+    bottom.axhline(float(cost.value(w)), color="0.4", ls="--", label="$C$ before the step")
+    (marker,) = bottom.plot([1.0], [0.0], "o", color="C3", mec="k", ms=8,
                            label="at the slider's $c$")
-    right.set(xlabel="scale factor $c$", ylabel="$C$", xlim=(lo, hi_c),
+    bottom.set(xlabel="scale factor $c$", ylabel="$C$", xlim=(lo, hi_c),
               ylim=(0, 3 * float(cost.value(w))),
               title="one gradient step $\\theta - \\eta\\,\\nabla C(\\theta)$")
     ticks = [t for t in 2.0 ** np.arange(-6, 7) if lo <= t <= hi_c]
-    right.set_xticks(ticks, [f"1/{1 / t:g}" if t < 1 else f"{t:g}" for t in ticks])
-    right.xaxis.set_minor_locator(mpl.ticker.NullLocator())
-    right.legend(loc="upper center", fontsize=9)
+    bottom.set_xticks(ticks, [f"1/{1 / t:g}" if t < 1 else f"{t:g}" for t in ticks])
+    bottom.xaxis.set_minor_locator(mpl.ticker.NullLocator())
+    bottom.legend(loc="upper center", fontsize=9)
     return ScalingStepView(fig, cost, w, cs, points, steps, curve, marker, readout)
 
 
@@ -268,7 +276,7 @@ def plot_scaling_step(cost: BackpropTinyExample, w: np.ndarray, c: float, eta: f
     """The scaling issue of slide "Backpropagation, tiny example", and one gradient step.
 
     (w1, w2) and (c·w1, w2/c) give the same output w2·w1·x, but the gradient becomes
-    (g1/c, c·g2). Left: both points on the contours of C with their steps −η∇C. Right: C after
+    (g1/c, c·g2). Top: both points on the contours of C with their steps −η∇C. Below: C after
     one step θ − η∇C(θ) from the rescaled point, as a function of c.
     """
     view = scaling_step_view(cost, w, c_range=c_range)

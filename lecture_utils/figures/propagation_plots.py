@@ -15,6 +15,8 @@ import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 
+from lecture_utils.figures.plots import WIDTH
+
 if TYPE_CHECKING:
     from lecture_utils.analysis.propagation import Profile
 
@@ -28,7 +30,7 @@ def plot_signal_profiles(profiles: Mapping[str, Profile], *, title: str | None =
     """
     if not profiles:
         raise ValueError("profiles must map at least one label to a propagation.Profile")
-    fig, (fwd, bwd) = plt.subplots(1, 2, figsize=(11.0, 4.2), layout="constrained")
+    fig, (fwd, bwd) = plt.subplots(1, 2, figsize=(WIDTH, 4.2), layout="constrained")
     for i, (label, p) in enumerate(profiles.items()):
         layers = np.arange(1, len(p.forward_std) + 1)
         color = f"C{i % 10}"
@@ -39,7 +41,7 @@ def plot_signal_profiles(profiles: Mapping[str, Profile], *, title: str | None =
     fwd.plot([], [], "k--", lw=1, label="prediction")
     fwd.set(xlabel="layer $l$", ylabel="std of activations $h_l$", title="forward")
     bwd.set(xlabel="layer $l$", ylabel=r"rms of $\partial C/\partial z_l$",
-            title="backward (gradient flows from right to left)")
+            title="backward\n(gradient flows from right to left)")
     fwd.legend(fontsize=8)
     bwd.legend(fontsize=8)
     fig.suptitle(title or "signal size per layer")

@@ -13,6 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from lecture_utils._checks import integer, positive
+from lecture_utils.figures.plots import WIDTH
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -24,14 +25,15 @@ if TYPE_CHECKING:
 def plot_weight_gallery(weights: Mapping[str, np.ndarray], n_units: int = 64, cols: int = 16,
                         image_shape: tuple[int, int] = (28, 28), *,
                         scale: Literal["robust", "unit"] = "robust",
-                        percentile: float = 99.5, tile: float = 0.75,
+                        percentile: float = 99.5, tile: float | None = None,
                         labels: Mapping[str, str] | None = None) -> Figure:
     """First-layer weights as images: row ``W(1)[j, :]`` of hidden unit j reshaped to 28×28.
 
     Slide "W(1) after epoch 50 (final)": what each hidden unit ``h_j(1) = relu(W(1)_j · x + b_j)``
     responds to. ``weights``: panel title -> a matrix of shape ``(n_hidden, 784)`` (``W(1)`` at
     initialisation, after training, or the change ``ΔW(1)``); the first ``n_units`` rows are
-    shown, ``cols`` tiles of ``tile`` inches per row, one panel under the other. Diverging
+    shown, ``cols`` tiles of ``tile`` inches per row (default: as wide as the figure's
+    ``WIDTH`` allows), one panel under the other. Diverging
     colour map, red positive, blue negative, white 0, with symmetric limits per ``scale``:
     ``"robust"`` ±(``percentile`` of |w| over the panel; the few larger weights saturate),
     ``"unit"`` ±max_l |w_jl| for each tile (the colour bar shows w_jl / max_l |w_jl|).
@@ -51,11 +53,11 @@ def plot_weight_gallery(weights: Mapping[str, np.ndarray], n_units: int = 64, co
         raise ValueError(f"percentile must be in (0, 100], got {percentile!r}")
     n_units = integer("n_units", n_units, minimum=1)
     cols = integer("cols", cols, minimum=1)
-    positive("tile", tile)
     labels = dict(labels or {})
     shown = {name: np.asarray(w, dtype=float)[:n_units] for name, w in weights.items()}
     width = min(cols, max(len(w) for w in shown.values()))
     rows = [-(-len(w) // width) for w in shown.values()]
+    tile = (WIDTH - 1.6) / width if tile is None else positive("tile", tile)   # 1.6 in: colour bar
     fig = plt.figure(figsize=(width * tile + 1.6, sum(r * tile + 0.5 for r in rows)),
                      layout="constrained")
     axes = np.atleast_1d(fig.subplots(len(shown), 1, height_ratios=rows, squeeze=False)[:, 0])
@@ -99,7 +101,8 @@ def plot_learning_curves(histories: Mapping[str, History], steps_per_epoch: int)
         raise ValueError("histories must map at least one run name to a History")
     if steps_per_epoch < 1:
         raise ValueError(f"steps_per_epoch must be >= 1, got {steps_per_epoch}")
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    fig, (ax_loss, ax_acc) = plt.subplots(2, 1, figsize=(WIDTH, 6.4), sharex=True,
+                                          layout="constrained")
     for i, (name, h) in enumerate(histories.items()):
         color = f"C{i}"
         epochs = np.asarray(h.eval_step) / steps_per_epoch
@@ -111,7 +114,7 @@ def plot_learning_curves(histories: Mapping[str, History], steps_per_epoch: int)
             trained = np.asarray(h.eval_step) > 0
             ax_acc.plot(epochs[trained], 100 * np.asarray(h.val_accuracy)[trained], "o-",
                         color=color, ms=3, label=name)
-    ax_loss.set(yscale="log", xlabel="epoch", ylabel="cross-entropy C (log scale)",
+    ax_loss.set(yscale="log", ylabel="cross-entropy C (log scale)",
                 title="Training loss (faint: single mini-batches)")
     ax_loss.legend()
     ax_acc.set(xlabel="epoch", ylabel="accuracy (%)",
@@ -132,7 +135,7 @@ def plot_schedules(schedules: Mapping[str, Callable[[int], float]], n_steps: int
         raise ValueError("schedules must map at least one label to a schedule")
     k = np.arange(integer("n_steps", n_steps, minimum=1))
     x = k / steps_per_epoch if steps_per_epoch else k
-    fig, ax = plt.subplots(figsize=(8.5, 3.6), layout="constrained")
+    fig, ax = plt.subplots(figsize=(WIDTH, 3.4), layout="constrained")
     for name, schedule in schedules.items():
         ax.plot(x, [schedule(int(i)) for i in k], label=name)
     ax.set(xlabel="epoch" if steps_per_epoch else "update $k$", ylabel=r"step size $\eta_k$",
@@ -177,8 +180,9 @@ def plot_digits(images: np.ndarray, titles: Sequence[str], cols: int = 6,
                          f"{len(titles)}")
     side = round(float(np.sqrt(images[0].size)))
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(1.7 * cols, 1.9 * rows + 0.4), squeeze=False,
-                             layout="constrained")
+    tile = min(1.7, WIDTH / cols)    # inches per digit: the row fills at most WIDTH
+    fig, axes = plt.subplots(rows, cols, figsize=(tile * cols, (tile + 0.4) * rows + 0.4),
+                             squeeze=False, layout="constrained")
     for ax in axes.flat:
         ax.set_axis_off()
     for ax, image, text in zip(axes.flat, images, titles, strict=False):
@@ -205,7 +209,7 @@ def plot_gradient_noise(noises: Mapping[str, GradientNoise]) -> Figure:
     """
     if not noises:
         raise ValueError("noises must map at least one label to a GradientNoise")
-    fig, ax = plt.subplots(figsize=(10, 4.6), layout="constrained")
+    fig, ax = plt.subplots(figsize=(WIDTH, 4.6), layout="constrained")
     for i, (label, noise) in enumerate(noises.items()):
         color = f"C{i}"
         b = np.geomspace(noise.batch_sizes.min(), noise.n, 200)[:-1]  # B = N gives 0
@@ -231,7 +235,7 @@ def plot_epoch_cost(histories: Mapping[int, History]) -> Figure:
         raise ValueError("histories must map at least one batch size to a History")
     sizes = np.array(list(histories))
     runs = list(histories.values())
-    fig, (ax_loss, ax_time) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    fig, (ax_loss, ax_time) = plt.subplots(1, 2, figsize=(WIDTH, 3.6), layout="constrained")
     ax_loss.plot(sizes, [h.train_loss[-1] for h in runs], "o-", label="after one epoch")
     for b, h in zip(sizes, runs, strict=True):
         n = len(h.step_loss)
@@ -259,7 +263,7 @@ def plot_loss_near_end(histories: Mapping[str, History], *, zoom: float = 0.4,
         raise ValueError("histories must map at least one run name to a History")
     if not 0 < zoom <= 1:
         raise ValueError(f"zoom must be in (0, 1], got {zoom}")
-    fig, (ax_all, ax_end) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    fig, (ax_all, ax_end) = plt.subplots(2, 1, figsize=(WIDTH, 6.4), layout="constrained")
     for i, (name, h) in enumerate(histories.items()):
         color = f"C{i}"
         k = np.arange(1, len(h.step_loss) + 1)
