@@ -9,6 +9,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 STUDENT_LOCK := requirements/student.txt
 DEV_LOCK := requirements/dev.txt
+# The pure-Python wheels the browser edition serves (requirements/browser.txt, with hashes;
+# downloaded into build/browser-wheels by make site and make test).
+BROWSER_LOCK := requirements/browser.txt
+BROWSER_WHEELS := build/browser-wheels/.downloaded
 STUDENT_VENV := .venv-student
 # torch is pinned once, in the student lock; its torch-only install step comes first.
 TORCH_VERSION := $(shell sed -n 's/^torch==//p' $(STUDENT_LOCK))
@@ -92,6 +96,12 @@ $(STUDENT_VENV)/.installed: $(STUDENT_LOCK) pyproject.toml $(call rebuild,$(STUD
 	$(call install_student,$(STUDENT_VENV))
 	touch $@
 
+$(BROWSER_WHEELS): $(BROWSER_LOCK) $(STAMP)
+	rm -rf $(@D) && mkdir -p $(@D)
+	$(BIN)/python -m pip download --quiet --disable-pip-version-check --no-deps \
+		--only-binary=:all: --require-hashes -r $(BROWSER_LOCK) -d $(@D)
+	touch $@
+
 ## Open JupyterLab on the start notebook of the student edition (LAB_ARGS="--no-browser --port 8899"
 ## to customise; LAB_NOTEBOOK=notebooks/00_start_here.ipynb for the complete edition).
 LAB_NOTEBOOK ?= $(firstword $(wildcard notebooks/student/00_start_here.ipynb) notebooks/00_start_here.ipynb)
@@ -99,7 +109,7 @@ lab: $(VENV)/.student
 	$(BIN)/jupyter lab $(LAB_NOTEBOOK) $(LAB_ARGS)
 
 ## Every test: ruff, unit tests, nbval on every notebook, the browser test.
-test: $(STAMP) $(STUDENT_VENV)/.installed
+test: $(STAMP) $(STUDENT_VENV)/.installed $(BROWSER_WHEELS)
 	scripts/ensure-chromium
 	$(BIN)/ruff check .
 	$(THREADS) $(BIN)/python -m pytest $(XDIST) tests $(sort $(wildcard notebooks/*.ipynb)) $(NBVAL) \
@@ -136,10 +146,13 @@ lock: $(STAMP)
 student: $(STAMP)
 	$(BIN)/python -m lecture_utils.course.editions
 
-## Build the static website of the notebooks into build/site/html (site/build_site.py).
+## Build the static website of the notebooks into build/site/html (site/build_site.py), with
+## the browser edition (JupyterLite, Pyodide from PYODIDE_DIR, default ../shared/pyodide/0.27.7)
+## in lite/. PYODIDE_URL=https://cdn.jsdelivr.net/pyodide/v0.27.7/full/pyodide.js LITE_URL=<where
+## lite/ is published> takes Pyodide from its public copy instead. MNIST: LECTURE_MNIST_DIR.
 .PHONY: site
-site: $(STAMP)
-	$(BIN)/python site/build_site.py
+site: $(STAMP) $(BROWSER_WHEELS)
+	$(BIN)/python site/build_site.py --lite
 
 ## Prove that stored outputs are reproducible: execute each notebook twice (nothing written)
 ## and list changed lines outside `# NBVAL_IGNORE_OUTPUT` cells (NOTEBOOKS=... for some).

@@ -13,7 +13,10 @@ page without a kernel:
   buttons open the student edition, at the git ref the Colab cell installs).
 
 The start page holds the README's map of slides to notebooks; the pages follow the notebooks'
-numbers. ``python site/build_site.py [--out FOLDER] [--notebooks FOLDER] [--readme FILE]``.
+numbers. With ``--lite`` (``make site``) the site also holds the browser edition, JupyterLite in
+``lite/`` (``site/lite.py``), and each page a "Run in your browser" button that opens the page's
+notebook there. ``python site/build_site.py [--out FOLDER] [--notebooks FOLDER] [--readme FILE]
+[--lite]``.
 """
 
 from __future__ import annotations
@@ -230,9 +233,36 @@ def write_sources(notebooks: list[Path], readme: str, src: Path) -> list[PageSta
     return pages
 
 
+def browser_edition(folder: Path) -> Path:
+    """``folder`` filled with the browser edition of the notebooks (made from the student edition
+    by ``python -m lecture_utils.course.browser_edition``)."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    import importlib.util
+
+    if importlib.util.find_spec("lecture_utils.course.browser_edition"):
+        subprocess.run([sys.executable, "-m", "lecture_utils.course.browser_edition",
+                        str(folder)], check=True)
+    else:   # until the browser edition's writer exists: the student edition as it is
+        for path in lecture_notebooks(ROOT / "notebooks" / "student"):
+            shutil.copy2(path, folder / path.name)
+    if not lecture_notebooks(folder):
+        raise FileNotFoundError(f"the browser edition wrote no notebooks NN_topic.ipynb into "
+                                f"{folder}")
+    for path in lecture_notebooks(folder):   # the badges as links: nothing from another host
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                cell.source = offline_badges(cell.source)
+        nbformat.write(nb, path)
+    return folder
+
+
 def build(out: Path = DEFAULT_OUT, notebooks_dir: Path = ROOT / "notebooks",
-          readme_path: Path = ROOT / "README.md") -> Report:
-    """Build ``out/html`` from the notebooks of ``notebooks_dir``; the report says what it made."""
+          readme_path: Path = ROOT / "README.md", lite: bool = False) -> Report:
+    """Build ``out/html`` from the notebooks of ``notebooks_dir``; the report says what it made.
+
+    ``lite``: also the browser edition into ``out/html/lite`` (``site/lite.py``)."""
     start = time.perf_counter()
     notebooks = lecture_notebooks(notebooks_dir)
     if not notebooks:
@@ -246,11 +276,16 @@ def build(out: Path = DEFAULT_OUT, notebooks_dir: Path = ROOT / "notebooks",
                "-d", str(out / "doctrees"), "-w", str(warnings),
                "-D", f"html_theme_options.repository_url={repository_url(readme)}",
                "-D", f"html_theme_options.repository_branch={colab.REF}",
+               *(["-D", "browser_edition=1"] if lite else []),
                str(src), str(html)]
     subprocess.run(command, check=True)
     # The download button offers the notebook itself, not the prepared copy.
     for path in notebooks:
         shutil.copy2(path, html / "_sources" / path.name)
+    if lite:
+        from lite import build_lite  # site/, beside this script
+
+        build_lite(html, browser_edition(out / "browser-edition"), out / "lite-build")
     report.warnings = warnings.read_text().splitlines()
     report.seconds = time.perf_counter() - start
     (out / "report.json").write_text(json.dumps(asdict(report), indent=1))
@@ -262,8 +297,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--notebooks", type=Path, default=ROOT / "notebooks")
     parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
+    parser.add_argument("--lite", action="store_true",
+                        help="also build the browser edition (JupyterLite) into lite/")
     args = parser.parse_args(argv)
-    report = build(args.out, args.notebooks, args.readme)
+    report = build(args.out, args.notebooks, args.readme, lite=args.lite)
     for line in report.warnings:
         print(line, file=sys.stderr)
     for page in report.pages:

@@ -77,9 +77,27 @@ def add_alt_texts(app: Any, doctree: nodes.document) -> None:
             image["alt"] = texts.get(stem, "")   # not the file's name when it has none
 
 
+def add_browser_button(app: Any, pagename: str, templatename: str, context: dict[str, Any],
+                       doctree: Any) -> None:
+    """With the browser edition built (``build_site.py --lite``): a "Run in your browser" entry
+    beside Binder and Colab, opening the page's notebook in JupyterLite (``lite/``)."""
+    if not app.config.browser_edition or Path(app.env.doc2path(pagename)).suffix != ".ipynb":
+        return
+    for group in context.get("header_buttons", []):
+        if group.get("label") == "launch-buttons":
+            group["buttons"].append({
+                "type": "link", "text": "Run in your browser",
+                "tooltip": "Run this notebook in your browser: nothing to install",
+                "icon": "fas fa-laptop-code",
+                "url": context["pathto"]("lite/lab/index.html", 1) + f"?path={pagename}.ipynb",
+            })
+
+
 def setup(app: Any) -> dict[str, bool]:
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     app.connect("doctree-read", add_alt_texts)
+    app.add_config_value("browser_edition", False, "html", types=[bool, str])
+    app.connect("html-page-context", add_browser_button, priority=900)
     return {"parallel_read_safe": True}

@@ -16,6 +16,11 @@ length (:func:`lecture_utils.data.idx.parse_idx`) and the SHA-256 of the *decomp
 to a hidden temporary file in the data folder and is renamed into place only once verified,
 so a failed or interrupted download never leaves a file that looks valid.
 
+In the browser edition (Pyodide, ``sys.platform == "emscripten"``) the one mirror is the site
+itself (its ``lite/mnist/`` folder, :func:`browser_mirror`), read with a synchronous request in
+the kernel's web worker, and the cache folder is in JupyterLite's drive, which the browser
+keeps: the second notebook reads the files from there.
+
 From a terminal (or Binder's ``postBuild``): ``python -m lecture_utils fetch-data``.
 Beside the loader: ``one_hot`` (re-exported from :mod:`lecture_utils.network.functions`); the
 mini-batches of training are ``lecture_utils.optim.training.minibatches``.
@@ -56,6 +61,7 @@ __all__ = [
     "MnistFileError",
     "MnistNotFoundError",
     "MnistStatus",
+    "browser_mirror",
     "cache_folder",
     "fetch_mnist",
     "load_mnist",
@@ -76,6 +82,12 @@ MIRRORS: tuple[str, ...] = (
     "https://storage.googleapis.com/cvdf-datasets/mnist/",  # used by TensorFlow/Keras
 )
 """Base URLs tried in order; each serves the four original ``.gz`` files by name."""
+
+IN_BROWSER = sys.platform == "emscripten"
+"""Whether this Python runs in a browser (Pyodide: the browser edition)."""
+#: The cache folder in the browser: in JupyterLite's drive (mounted at /drive), kept in the
+#: browser's storage between notebooks and visits.
+BROWSER_CACHE = Path("/drive/.cache/lecture_utils/mnist")
 
 _DOWNLOAD_TIMEOUT_S = 60
 _CHUNK_BYTES = 1 << 16
@@ -131,6 +143,8 @@ def cache_folder() -> Path:
     root = os.environ.get(CACHE_ENV_VAR, "").strip()
     if root:
         return Path(root).expanduser() / "mnist"
+    if IN_BROWSER:
+        return BROWSER_CACHE if BROWSER_CACHE.parents[2].is_dir() else Path("/tmp/mnist")
     import pooch
 
     return Path(pooch.os_cache("lecture_utils")) / "mnist"
@@ -285,14 +299,43 @@ def _writable_folder(folder: Path, source: Source) -> None:
         raise MnistFetchError(f"cannot write to {folder} ({err}); {hint}") from err
 
 
+def browser_mirror() -> str:
+    """The site's MNIST folder, seen from the browser edition's kernel.
+
+    The kernel runs in a web worker whose script is under the site's ``lite/extensions/``;
+    the site build puts the four files into ``lite/mnist/``.
+    """
+    import js  # Pyodide's window on the browser
+
+    here = str(js.location.href)
+    if "/extensions/" not in here:
+        raise MnistFetchError(f"the kernel runs from {here}, not from a JupyterLite site's "
+                              "extensions/ folder: where the site's MNIST is is unknown")
+    return here.split("/extensions/")[0] + "/mnist/"
+
+
+def _browser_download(url: str, target: Path) -> None:
+    """Write the file at ``url`` to ``target``: a synchronous request, as a web worker may make."""
+    import js
+
+    request = js.XMLHttpRequest.new()
+    request.open("GET", url, False)
+    request.responseType = "arraybuffer"
+    try:
+        request.send(None)
+    except Exception as err:  # a JavaScript NetworkError
+        raise OSError(f"cannot connect ({err})") from err
+    if request.status != 200:
+        raise OSError(f"HTTP {request.status} {request.statusText}")
+    target.write_bytes(bytes(js.Uint8Array.new(request.response).to_py()))
+
+
 def _download(key: str, folder: Path, mirrors: Sequence[str], progressbar: bool) -> None:
     """Download ``FILES[key]`` into ``folder`` from the first mirror with a verified copy.
 
     The bytes go to a hidden ``.part`` file that is renamed into place only after verification;
     raises ``MnistFetchError`` listing each mirror's failure if none delivered.
     """
-    import pooch
-
     spec = FILES[key]
     failures = []
     for base in mirrors:
@@ -301,9 +344,15 @@ def _download(key: str, folder: Path, mirrors: Sequence[str], progressbar: bool)
         tmp = folder / f".{spec.name}.{os.getpid()}.{secrets.token_hex(4)}.part"
         try:
             print(f"Downloading {url}", file=sys.stderr, flush=True)
-            downloader = pooch.HTTPDownloader(progressbar=progressbar, chunk_size=_CHUNK_BYTES,
-                                              timeout=_DOWNLOAD_TIMEOUT_S)
-            downloader(url, str(tmp), None)
+            if IN_BROWSER:
+                _browser_download(url, tmp)
+            else:
+                import pooch
+
+                downloader = pooch.HTTPDownloader(progressbar=progressbar,
+                                                  chunk_size=_CHUNK_BYTES,
+                                                  timeout=_DOWNLOAD_TIMEOUT_S)
+                downloader(url, str(tmp), None)
             _decode(tmp.read_bytes(), spec, url)
             os.replace(tmp, folder / spec.name)
             return
@@ -316,8 +365,15 @@ def _download(key: str, folder: Path, mirrors: Sequence[str], progressbar: bool)
                           f"mirror(s):\n  " + "\n  ".join(failures or ["(no mirrors given)"]))
 
 
+def _default_mirrors() -> tuple[str, ...]:
+    """:data:`MIRRORS`; in the browser edition the site itself."""
+    return (browser_mirror(),) if IN_BROWSER else MIRRORS
+
+
 def _reason(err: Exception) -> str:
     """A one-line reason for a failed download (requests' messages run to several lines)."""
+    if IN_BROWSER:
+        return str(err)
     import requests
 
     if isinstance(err, requests.ConnectionError):
@@ -351,8 +407,8 @@ def _ensure(folder_arg: str | os.PathLike[str] | None, *, download: bool,
     try:
         _writable_folder(folder, source)
         for key in [*missing, *invalid]:
-            _download(key, folder, mirrors=MIRRORS if mirrors is None else tuple(mirrors),
-                      progressbar=progressbar)
+            _download(key, folder, mirrors=_default_mirrors() if mirrors is None
+                      else tuple(mirrors), progressbar=progressbar)
     except MnistFetchError as err:
         raise MnistFetchError(f"{summary}\nThe download failed: {err}\n"
                               f"{_advice(folder, source)}") from err

@@ -1,0 +1,226 @@
+"""The browser edition: JupyterLite with its Pyodide kernel, built into the static site.
+
+``build_lite(html)`` writes ``html/lite/``, a JupyterLab that runs in the page (Python compiled
+to WebAssembly, no server), whose file browser holds the browser edition of the notebooks:
+
+- Pyodide 0.27.7 is copied from ``../shared/pyodide/0.27.7`` (``PYODIDE_DIR``) into
+  ``lite/static/pyodide/``, so the site loads nothing from another host. ``PYODIDE_URL`` (its
+  ``pyodide.js`` on a CDN) takes Pyodide from there instead; the site's own wheels then need the
+  address the site is published at, ``LITE_URL`` (the lite folder's URL).
+- The pure-Python wheels Pyodide lacks (``requirements/browser.txt``: ipywidgets, comm, tqdm,
+  threadpoolctl; ``make site`` downloads them into ``build/browser-wheels``) and this working
+  tree's own wheel, built here, join Pyodide's package list (``pyodide-lock.json``) with their
+  dependencies. The kernel loads ``lecture_utils`` and what it needs while it starts
+  (``loadPyodideOptions.packages``), and Pyodide loads any of them that a cell imports, so no
+  notebook installs anything. The same wheels form the piplite index (``%pip install``).
+- MNIST's four ``.gz`` files are copied into ``lite/mnist/``; in the browser
+  ``lecture_utils.data`` downloads them from there once, verifies them, and keeps them in the
+  browser's storage (see ``lecture_utils/data/mnist.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYODIDE_VERSION = "0.27.7"
+DEFAULT_PYODIDE_DIR = ROOT.parent / "shared" / "pyodide" / PYODIDE_VERSION
+PUBLIC_PYODIDE_URL = f"https://cdn.jsdelivr.net/pyodide/v{PYODIDE_VERSION}/full/pyodide.js"
+WHEELS_DIR = ROOT / "build" / "browser-wheels"
+BROWSER_LOCK = ROOT / "requirements" / "browser.txt"
+LABEXTENSIONS = Path(sys.prefix) / "share" / "jupyter" / "labextensions"
+# The JupyterLab extensions of the browser edition: the Pyodide kernel and ipywidgets' manager.
+EXTENSIONS = ["@jupyterlite/pyodide-kernel-extension", "@jupyter-widgets/jupyterlab-manager"]
+KERNEL_PLUGIN = "@jupyterlite/pyodide-kernel-extension:kernel"
+# Loaded while the kernel starts (with their dependencies): the kernel's own packages, which it
+# would otherwise install one after the other, and the project's package with all it imports.
+PRELOAD = ["comm", "ssl", "sqlite3", "jedi", "ipython", "lecture-utils"]
+# What each wheel imports (Pyodide loads a package when a cell imports it) and needs first;
+# lecture_utils' dependencies are read from its wheel (torch and pooch excepted: none in the
+# browser, and lecture_utils does not import them there).
+EXTRA_PACKAGES = {
+    "comm": (["comm"], ["traitlets"]),
+    "ipywidgets": (["ipywidgets"], ["comm", "ipython", "traitlets"]),
+    "tqdm": (["tqdm"], []),
+    "threadpoolctl": (["threadpoolctl"], []),
+}
+NOT_IN_BROWSER = {"torch", "pooch"}
+MNIST_FOLDER = "mnist"   # lite/mnist/: lecture_utils.data.mnist.BROWSER_MIRROR
+# JupyterLab's settings in the browser edition: every cell kept in the page (the browser test
+# reads them all), no news from another host.
+SETTINGS = {
+    "@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"},
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false",
+                                                    "checkForUpdates": False},
+}
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def browser_wheels(folder: Path = WHEELS_DIR) -> list[Path]:
+    """The wheels of ``requirements/browser.txt`` in ``folder``, each checked against its hash."""
+    wanted = {}
+    for line in BROWSER_LOCK.read_text().splitlines():
+        match = re.match(r"([A-Za-z0-9._-]+)==(\S+)\s+--hash=sha256:([0-9a-f]{64})", line)
+        if match:
+            wanted[canonical(match.group(1))] = (match.group(2), match.group(3))
+    wheels = []
+    for name, (version, digest) in wanted.items():
+        found = [w for w in folder.glob("*.whl")
+                 if canonical(w.name.split("-")[0]) == name and w.name.split("-")[1] == version]
+        if not found:
+            raise FileNotFoundError(f"{folder} lacks the wheel {name}=={version} of "
+                                    f"{BROWSER_LOCK.relative_to(ROOT)}: run `make site` (it "
+                                    "downloads them) or pip download --no-deps --require-hashes "
+                                    f"-r {BROWSER_LOCK.relative_to(ROOT)} -d {folder}")
+        if sha256(found[0]) != digest:
+            raise ValueError(f"{found[0]}: sha256 differs from {BROWSER_LOCK.name}'s {digest}")
+        wheels.append(found[0])
+    return wheels
+
+
+def project_wheel(folder: Path) -> Path:
+    """The wheel of this working tree's ``lecture_utils`` (what the browser installs), built
+    from a clean copy of the package, so no stale build output of another tree gets in."""
+    shutil.rmtree(folder, ignore_errors=True)
+    source = folder / "source"
+    shutil.copytree(ROOT / "lecture_utils", source / "lecture_utils",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        if (ROOT / name).exists():
+            shutil.copy2(ROOT / name, source / name)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+                    "--no-build-isolation", "--disable-pip-version-check", "-w", str(folder),
+                    str(source)], check=True, cwd=folder)
+    (wheel,) = folder.glob("lecture_utils-*.whl")
+    return wheel
+
+
+def wheel_requires(wheel: Path) -> list[str]:
+    """The names of ``wheel``'s unconditional dependencies (its ``Requires-Dist`` lines)."""
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        lines = archive.read(metadata).decode().splitlines()
+    return [canonical(re.match(r"[A-Za-z0-9._-]+", line.split(":", 1)[1].strip()).group(0))
+            for line in lines if line.startswith("Requires-Dist:") and ";" not in line]
+
+
+def lock_entry(wheel: Path, imports: list[str], depends: list[str], file_name: str) -> dict:
+    name, version = wheel.name.split("-")[:2]
+    return {"name": canonical(name), "version": version, "file_name": file_name,
+            "install_dir": "site", "sha256": sha256(wheel), "package_type": "package",
+            "imports": imports, "depends": depends, "unvendored_tests": False,
+            "shared_library": False}
+
+
+def extended_lock(lock: dict, wheels: list[Path], project: Path, wheel_url: str) -> dict:
+    """Pyodide's package list plus ``wheels`` and ``project`` (file names ``wheel_url`` + name)."""
+    lock = json.loads(json.dumps(lock))
+    known = set(lock["packages"])
+    for wheel in wheels:
+        name = canonical(wheel.name.split("-")[0])
+        imports, depends = EXTRA_PACKAGES[name]
+        lock["packages"][name] = lock_entry(wheel, imports, depends, wheel_url + wheel.name)
+    known |= {canonical(w.name.split("-")[0]) for w in wheels}
+    requires = [r for r in wheel_requires(project) if r not in NOT_IN_BROWSER]
+    missing = sorted(set(requires) - known)
+    if missing:
+        raise ValueError(f"lecture_utils needs {missing}, neither in Pyodide {PYODIDE_VERSION} "
+                         f"nor in {BROWSER_LOCK.relative_to(ROOT)}: add them there")
+    lock["packages"]["lecture-utils"] = lock_entry(project, ["lecture_utils"], requires,
+                                                   wheel_url + project.name)
+    return lock
+
+
+def build_lite(html: Path, notebooks: Path, work: Path, *,
+               pyodide_dir: Path | None = None, pyodide_url: str | None = None,
+               lite_url: str | None = None, mnist_dir: Path | None = None,
+               wheels_dir: Path = WHEELS_DIR) -> Path:
+    """Build the browser edition of ``notebooks`` (its ``.ipynb`` files) into ``html/lite``.
+
+    ``pyodide_dir``: a Pyodide 0.27.7 folder to copy (default ``$PYODIDE_DIR``, else
+    ``../shared/pyodide/0.27.7``); ``pyodide_url``: its ``pyodide.js`` elsewhere instead (then
+    ``lite_url``, where ``html/lite`` is published, is needed). ``mnist_dir``: the folder of
+    MNIST's four files (default: where ``lecture_utils.data`` finds them).
+    """
+    from lecture_utils.data.mnist import FILES, mnist_status
+
+    out = html / "lite"
+    pyodide_url = pyodide_url or os.environ.get("PYODIDE_URL") or None
+    lite_url = lite_url or os.environ.get("LITE_URL") or None
+    if pyodide_url and not lite_url:
+        raise ValueError("PYODIDE_URL needs LITE_URL, the address where the site's lite/ folder "
+                         "is published (its wheels are loaded from there)")
+    pyodide_dir = Path(pyodide_dir or os.environ.get("PYODIDE_DIR") or DEFAULT_PYODIDE_DIR)
+    if not pyodide_url and not (pyodide_dir / "pyodide.js").is_file():
+        raise FileNotFoundError(f"no Pyodide {PYODIDE_VERSION} in {pyodide_dir} (pyodide.js): "
+                                "set PYODIDE_DIR to its folder, or PYODIDE_URL to its pyodide.js")
+    status = mnist_status(mnist_dir, verify=True)
+    if not status.ok:
+        raise FileNotFoundError(f"the browser edition serves MNIST: {status}")
+
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "pypi").mkdir(parents=True)
+    wheels = [*browser_wheels(wheels_dir), project_wheel(work / "project")]
+    for wheel in wheels:
+        shutil.copy2(wheel, work / "pypi" / wheel.name)
+    pyodide_settings: dict = {"disablePyPIFallback": True,
+                              "loadPyodideOptions": {"packages": PRELOAD}}
+    if pyodide_url:
+        pyodide_settings["pyodideUrl"] = pyodide_url
+        # Our package list replaces the CDN's: its own packages by their address there.
+        pyodide_settings["loadPyodideOptions"]["lockFileURL"] = "static/browser-lock.json"
+    else:
+        pyodide_settings["pyodideUrl"] = "./static/pyodide/pyodide.js"
+    (work / "jupyter-lite.json").write_text(json.dumps({
+        "jupyter-lite-schema-version": 0,
+        "jupyter-config-data": {"appName": "Optimising feed-forward neural networks",
+                                "litePluginSettings": {KERNEL_PLUGIN: pyodide_settings}}},
+        indent=1))
+    (work / "overrides.json").write_text(json.dumps(SETTINGS, indent=1))
+    shutil.rmtree(out, ignore_errors=True)
+    command = [sys.executable, "-m", "jupyter", "lite", "build", "--lite-dir", str(work),
+               "--output-dir", str(out), "--contents", str(notebooks), "--apps", "lab",
+               "--ignore-sys-prefix", "--no-sourcemaps", "--log-level", "WARN",
+               *[f"--LiteBuildConfig.federated_extensions={LABEXTENSIONS / e}"
+                 for e in EXTENSIONS]]
+    run = subprocess.run(command, cwd=work, capture_output=True, text=True)
+    if run.returncode:
+        raise RuntimeError(f"jupyter lite build failed:\n{run.stdout[-4000:]}\n"
+                           f"{run.stderr[-4000:]}")
+
+    project = wheels[-1]
+    if pyodide_url:
+        base = pyodide_url.rsplit("/", 1)[0] + "/"
+        lock = json.loads((pyodide_dir / "pyodide-lock.official.json").read_text()
+                          if (pyodide_dir / "pyodide-lock.official.json").exists()
+                          else (pyodide_dir / "pyodide-lock.json").read_text())
+        for entry in lock["packages"].values():
+            entry["file_name"] = base + entry["file_name"]
+        lock = extended_lock(lock, wheels[:-1], project, lite_url.rstrip("/") + "/pypi/")
+        (out / "static" / "browser-lock.json").write_text(json.dumps(lock))
+    else:
+        target = out / "static" / "pyodide"
+        shutil.copytree(pyodide_dir, target, ignore=shutil.ignore_patterns(
+            "verify.py", "pyodide-lock.official.json", "*.md"))
+        lock = json.loads((pyodide_dir / "pyodide-lock.json").read_text())
+        lock = extended_lock(lock, wheels[:-1], project, "../../pypi/")
+        (target / "pyodide-lock.json").write_text(json.dumps(lock))
+    (out / MNIST_FOLDER).mkdir()
+    for spec in FILES.values():
+        shutil.copy2(status.folder / spec.name, out / MNIST_FOLDER / spec.name)
+    return out
