@@ -14,9 +14,10 @@ none) under each condition:
 Conditions alternate round by round; with ``--repeats N`` the medians are printed, with the
 ratio of each to the idle time. Goal: busy and 1 CPU each at most 1.5x idle.
 
-Usage: python bench/bench_busy.py [NAME_PART ...] [--repeats N] [--folder DIR]
+Usage: python bench/bench_busy.py [NAME_PART ...] [--repeats N] [--folder DIR] [--timeout S]
        (NAME_PART selects notebooks, e.g. ``00`` for a quick run; ``--folder`` runs the same
-       notebooks from another checkout, whose lecture_utils PYTHONPATH must then name)
+       notebooks from another checkout, whose lecture_utils PYTHONPATH must then name;
+       ``--timeout`` stops a run after S seconds and prints ``>S``, a lower bound)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import re
 import statistics
@@ -65,8 +67,10 @@ def cpu_quota_cgroup() -> Iterator[Path | str]:
             folder.rmdir()  # empty once the child has exited
 
 
-def time_in_child(path: Path, condition: str, quota: Path | str) -> tuple[float, str]:
-    """Seconds to run ``path`` in a child process under ``condition``, and what failed."""
+def time_in_child(path: Path, condition: str, quota: Path | str,
+                  timeout: float | None = None) -> tuple[float, str]:
+    """Seconds to run ``path`` in a child process under ``condition``, and what failed
+    (``inf`` when it was stopped after ``timeout`` seconds)."""
     env = {k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES}
     command = [sys.executable, __file__, "--child", str(path)]
     if condition == "quota":
@@ -78,7 +82,9 @@ def time_in_child(path: Path, condition: str, quota: Path | str) -> tuple[float,
             if condition == "busy" else None)
     try:
         done = subprocess.run(command, capture_output=True, text=True, env=env,
-                              preexec_fn=pin, check=False)
+                              preexec_fn=pin, check=False, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return math.inf, ""
     finally:
         if busy is not None:
             busy.kill()
@@ -89,11 +95,25 @@ def time_in_child(path: Path, condition: str, quota: Path | str) -> tuple[float,
     return result["seconds"], re.sub(r"\x1b\[[0-9;]*m", "", result["problem"])  # no colours
 
 
+def shown(value: float, timeout: float | None, width: int) -> str:
+    """``value`` with one decimal, or ``>timeout`` for a run that was stopped."""
+    return f"{value:{width}.1f}" if value != math.inf else f">{timeout:.0f}".rjust(width)
+
+
+def times_idle(ratio: float, median: dict[str, float], condition: str,
+               timeout: float | None) -> str:
+    """The ratio to idle as ``1.23x``; ``>4.5x`` (a lower bound) for a stopped run."""
+    if median[condition] == math.inf and median["idle"] != math.inf:
+        return f">{timeout / median['idle']:.2f}x".rjust(12)
+    return "?".rjust(12) if math.isnan(ratio) else f"{ratio:11.2f}x"
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("parts", nargs="*", help="run only notebooks whose name contains one")
     parser.add_argument("--repeats", type=int, default=1, help="rounds of every condition")
     parser.add_argument("--folder", type=Path, help="the student notebooks of another checkout")
+    parser.add_argument("--timeout", type=float, help="stop a run after this many seconds")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -123,7 +143,7 @@ def main(argv: list[str]) -> int:
             problems = []
             for _ in range(args.repeats):
                 for condition in conditions:
-                    seconds, problem = time_in_child(path, condition, quota)
+                    seconds, problem = time_in_child(path, condition, quota, args.timeout)
                     times[condition].append(seconds)
                     if problem:
                         problems.append(f"{condition}: {problem}")
@@ -135,8 +155,10 @@ def main(argv: list[str]) -> int:
             verdict = ("FAILED " + "; ".join(problems) if problems
                        else f"OVER ({', '.join(late)})" if late else "ok")
             spread = max(max(t) / min(t) for t in times.values())
-            print(f"  {path.stem:42s}" + "".join(f"{median[c]:8.1f}s" for c in conditions)
-                  + "".join(f"{ratios[c]:11.2f}x" for c in conditions[1:])
+            print(f"  {path.stem:42s}" + "".join(shown(median[c], args.timeout, 8) + "s"
+                                                 for c in conditions)
+                  + "".join(times_idle(ratios[c], median, c, args.timeout)
+                            for c in conditions[1:])
                   + f"  {verdict}" + (f" (runs differ up to {spread:.2f}x)"
                                       if args.repeats > 1 else ""), flush=True)
     print(f"{len(paths)} notebooks: {len(paths) - over - failed} within {GOAL}x idle, "
