@@ -167,8 +167,12 @@ def run_notebook(lite: Lite, name: str) -> tuple[driver.NotebookCheck, LiteDrive
 
 
 # --------------------------------------------------------------------------- the notebooks
-@pytest.mark.xfail(importlib.util.find_spec("lecture_utils.course.browser_edition") is None,
-                   reason="no browser edition yet: the student edition's torch cells fail")
+NO_BROWSER_EDITION = pytest.mark.xfail(
+    importlib.util.find_spec("lecture_utils.course.browser_edition") is None,
+    reason="no browser edition yet: the student edition's torch cells fail")
+
+
+@NO_BROWSER_EDITION
 def test_every_notebook_runs(lite: Lite, browser_summary: Callable[[str], None]) -> None:
     names = lite.notebooks()
     assert names, "the browser edition has no notebooks"
@@ -199,6 +203,7 @@ def test_every_notebook_runs(lite: Lite, browser_summary: Callable[[str], None])
 
 
 # --------------------------------------------------------------------------- an exercise
+@NO_BROWSER_EDITION
 def test_an_exercise_wrong_then_right(lite: Lite) -> None:
     """Notebook 01's softmax exercise in the browser: the check's verdicts."""
     pages = LitePages(lite)
