@@ -76,7 +76,7 @@ def plot_weight_gallery(weights: Mapping[str, np.ndarray], n_units: int = 64, co
                      extend="both" if scale == "robust" else "neither")
         how = {"robust": f"colour limits ±{percentile:g}th percentile of |w|",
                "unit": "each unit scaled to its own max |w|"}[scale]
-        ax.set_title(f"{name}: units 1–{len(w)} ({how})")
+        ax.set_title(f"{name}: units 1–{len(w)}\n({how})")
     return fig
 
 
