@@ -53,6 +53,8 @@ that grade them (``exercises.core``).
 Course tooling (``course``), apart from the lecture's mathematics:
 
 - ``course.editions``: the student edition, generated from the complete notebooks
+- ``course.browser_edition``: the browser edition (JupyterLite, no torch): the student edition
+  with each cell tagged ``needs-torch`` shown (code and output) instead of run
 - ``course.colab``: the Colab setup cell, the first code cell of every notebook
 - ``course.environment``: the environment check of notebook 00 and ``python -m lecture_utils check``
 - ``course.notebook``: what every notebook calls: ``setup`` (seeds, threads, style), ``show``

@@ -5,17 +5,29 @@ so a caller writes ``steps = integer("steps", steps, minimum=0)``, and raises an
 names the parameter and the expected form: ``"eta must be finite and > 0, got -1"``.
 
 An argument of the wrong type raises :class:`ArgumentTypeError`, an out-of-range one a
-``ValueError``.
+``ValueError``. :func:`torch_available` says whether torch is there (not in the browser edition).
 """
 
 from __future__ import annotations
 
+import functools
 import numbers
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["ArgumentTypeError", "finite_vector", "integer", "positive", "real", "unit_interval"]
+__all__ = ["ArgumentTypeError", "finite_vector", "integer", "positive", "real",
+           "torch_available", "unit_interval"]
+
+
+@functools.cache
+def torch_available() -> bool:
+    """Whether torch can be imported here (not in the browser edition: no torch for WebAssembly)."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 class ArgumentTypeError(TypeError):

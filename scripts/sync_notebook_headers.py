@@ -6,7 +6,9 @@ Without arguments: every notebook of both editions (notebooks/*.ipynb, notebooks
 The setup cell (text from :func:`lecture_utils.course.colab.cell_source`, tagged ``colab-setup``)
 follows the title cell (the first markdown cell), so it is the first code cell; the title gets,
 under its heading, one line of badges opening the student edition of that notebook on Colab
-(at ``lecture_utils.course.colab.REF``, the ref the cell installs) and on Binder. The repository is
+(at ``lecture_utils.course.colab.REF``, the ref the cell installs) and on Binder, then a line on
+the cells the browser edition cannot run (they need PyTorch: tagged ``needs-torch``; written by
+:func:`lecture_utils.course.browser_edition.header_line`). The repository is
 the
 ``[repository]`` link of README.md. Running it twice changes nothing; ``--check`` changes
 nothing and exits 1 when a notebook is not in sync.
@@ -21,7 +23,7 @@ from pathlib import Path
 
 import nbformat
 
-from lecture_utils.course import colab
+from lecture_utils.course import browser_edition, colab
 
 ROOT = Path(__file__).resolve().parent.parent
 BADGE_MARK = "colab-badge.svg"
@@ -54,6 +56,16 @@ def with_badges(title: str, line: str) -> str:
     return "\n".join([*lines[:heading + 1], line, *lines[heading + 1:]])
 
 
+def with_browser_line(title: str, line: str) -> str:
+    """The title cell's text with ``line`` as a paragraph after the badges (replacing the old)."""
+    lines = title.split("\n")
+    for i in reversed(range(len(lines))):
+        if lines[i].startswith(browser_edition.HEADER_START):
+            del lines[i - 1 if i > 0 and not lines[i - 1].strip() else i:i + 1]
+    badge = next((i for i, x in enumerate(lines) if BADGE_MARK in x), 0)
+    return "\n".join([*lines[:badge + 1], "", line, *lines[badge + 1:]])
+
+
 def sync(nb: nbformat.NotebookNode, repo: str, name: str) -> nbformat.NotebookNode:
     """``nb`` with the badges in its title cell and the setup cell right after it."""
     source = colab.cell_source(f"https://github.com/{repo}")
@@ -65,7 +77,8 @@ def sync(nb: nbformat.NotebookNode, repo: str, name: str) -> nbformat.NotebookNo
     setup.id = colab.TAG
     title = next((i for i, c in enumerate(cells) if c.cell_type == "markdown"), None)
     if title is not None:
-        cells[title].source = with_badges(cells[title].source, badges(repo, name))
+        cells[title].source = with_browser_line(
+            with_badges(cells[title].source, badges(repo, name)), browser_edition.header_line(nb))
     cells.insert(0 if title is None else title + 1, setup)
     nb.cells = cells
     return nb

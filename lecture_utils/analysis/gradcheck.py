@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from lecture_utils._checks import integer, positive
+from lecture_utils._checks import integer, positive, torch_available
 
 __all__ = [
     "GradientCheck",
@@ -229,7 +229,8 @@ def check_gradients(f: Callable[[Any], Any], params: Params,
     analytic: the hand-written gradient(s) with the structure of ``params``; or a dict
         ``{"slide": g1, "corrected": g2}`` to compare several candidates in one table.
     torch_f: the same cost written with torch operations (optional), called with float64
-        tensors in the structure of ``params``; its gradient becomes the reference.
+        tensors in the structure of ``params``; its gradient becomes the reference. Without
+        torch (the browser edition) it is left out: the differences are the reference.
     names: names of the arrays of a list (default p0, p1, ...; a single array is "w").
     labels: row labels replacing the generated ones (e.g. ["w1", "w2"]).
     expand: one row per entry (default when at most 16 entries are checked) or one row per
@@ -261,7 +262,7 @@ def check_gradients(f: Callable[[Any], Any], params: Params,
     numeric = [np.array([_centred_difference(evaluate, a, idx, eps) for idx in idxs])
                for a, idxs in zip(arrays, entries, strict=True)]
     auto = None
-    if torch_f is not None:
+    if torch_f is not None and torch_available():
         full = _autograd(torch_f, params, keys, arrays)
         auto = [np.array([g[idx] for idx in idxs]) for g, idxs in zip(full, entries, strict=True)]
     picked = {label: [np.array([g[idx] for idx in idxs]) for g, idxs in zip(gl, entries,

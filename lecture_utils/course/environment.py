@@ -3,7 +3,9 @@
 Two audiences: a student needs :data:`KEY_PACKAGES` (what the notebooks import); only an
 instructor's checks need :data:`INSTRUCTOR_PACKAGES`, so their absence is a note, not a failure.
 The advice for a missing package fits where the check runs (:func:`where`): Colab, Binder, a
-laptop with ``make`` or one without. Paths are printed relative to the project or with ``~``.
+laptop with ``make`` or one without, or the browser edition (Pyodide, in the page), which has
+no torch, JupyterLab or pooch and needs none of them (:data:`NOT_IN_BROWSER`). Paths are
+printed relative to the project or with ``~``.
 """
 
 from __future__ import annotations
@@ -35,11 +37,18 @@ INSTRUCTOR_PACKAGES: dict[str, str] = {
     "playwright": "drives JupyterLab in a browser (the browser test)",
 }
 
+#: Key packages the browser edition does without, and why that is fine there.
+NOT_IN_BROWSER: dict[str, str] = {
+    "torch": "none exists for WebAssembly: the cells that need it say so",
+    "jupyterlab": "JupyterLite runs the notebook in the page",
+    "pooch": "MNIST comes from the site itself",
+}
+
 #: The folder holding pyproject.toml when lecture_utils runs from the project (not in Colab).
 PROJECT = Path(__file__).resolve().parents[2]
 
 #: Where the check may run; each gets its own advice.
-PLACES = ("colab", "binder", "make", "pip")
+PLACES = ("colab", "binder", "make", "pip", "browser")
 
 
 @dataclass(frozen=True)
@@ -52,8 +61,11 @@ class Row:
 
 
 def where() -> str:
-    """``"colab"``, ``"binder"``, ``"make"`` (a project folder with a Makefile and ``make`` on
-    the PATH) or ``"pip"`` (anything else: Windows without make, a bare install)."""
+    """``"colab"``, ``"binder"``, ``"browser"`` (Pyodide: the browser edition), ``"make"`` (a
+    project folder with a Makefile and ``make`` on the PATH) or ``"pip"`` (anything else:
+    Windows without make, a bare install)."""
+    if sys.platform == "emscripten":
+        return "browser"
     if "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ:
         return "colab"
     if "BINDER_LAUNCH_HOST" in os.environ or "BINDER_REPO_URL" in os.environ:
@@ -75,6 +87,7 @@ def install_advice(place: str, *, instructor: bool = False) -> str:
         "make": "run `make lab` in the project folder",
         "pip": "run `python -m pip install -r requirements/student.txt` and "
                "`python -m pip install --no-deps -e .` in the project folder (README, Windows)",
+        "browser": "reload the page; if it stays missing, open the notebook on Binder or Colab",
     }[place]
 
 
@@ -98,6 +111,9 @@ def package_rows(place: str | None = None) -> list[Row]:
     rows = [Row("python", f"{platform.python_version()} ({short_path(sys.executable)})", True)]
     for name in KEY_PACKAGES:
         version = installed(name)
+        if not version and place == "browser" and name in NOT_IN_BROWSER:
+            rows.append(Row(name, f"not in the browser edition ({NOT_IN_BROWSER[name]})", True))
+            continue
         rows.append(Row(name, version or f"missing: {install_advice(place)}", bool(version)))
     absent = [name for name in INSTRUCTOR_PACKAGES if not installed(name)]
     for name in INSTRUCTOR_PACKAGES:

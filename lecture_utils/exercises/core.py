@@ -36,6 +36,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from lecture_utils._checks import torch_available
+
 __all__ = [
     "CHECK_CALL",
     "VERDICT_RE",
@@ -221,16 +223,6 @@ def get(name: str | Exercise) -> Exercise:
 # --------------------------------------------------------------------------- arguments
 def _is_tensor(value: Any) -> bool:
     return type(value).__module__.startswith("torch") and hasattr(value, "detach")
-
-
-@functools.cache
-def torch_available() -> bool:
-    """Whether torch can be imported here (not in the browser edition: no torch for WebAssembly)."""
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def _as_numpy(value: Any) -> Any:

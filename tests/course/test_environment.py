@@ -48,6 +48,7 @@ def test_missing_instructor_tools_are_no_failure_for_students(without, place: st
     ("binder", "launch it again"),
     ("make", "`make lab`"),
     ("pip", "-r requirements/student.txt"),
+    ("browser", "Binder or Colab"),
 ])
 def test_missing_student_package_fails_with_advice_for_the_place(without, place: str,
                                                                  advice: str) -> None:
@@ -56,6 +57,17 @@ def test_missing_student_package_fails_with_advice_for_the_place(without, place:
     assert not row.ok and row.state.startswith("missing") and advice in row.state
     report = environment.format_report(environment.package_rows(place))
     assert report.endswith("To fix: ipywidgets.")
+
+
+def test_the_browser_edition_does_without_torch_jupyterlab_and_pooch(
+        without, monkeypatch: pytest.MonkeyPatch) -> None:
+    without(*environment.NOT_IN_BROWSER)
+    rows = rows_by_name("browser")
+    for name in environment.NOT_IN_BROWSER:
+        assert rows[name].ok and rows[name].state.startswith("not in the browser edition")
+    assert not rows_by_name("make")["torch"].ok   # elsewhere a missing torch is a failure
+    monkeypatch.setattr(sys, "platform", "emscripten")
+    assert environment.where() == "browser"
 
 
 def test_instructor_advice_only_where_an_instructor_works(without) -> None:
