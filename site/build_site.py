@@ -238,14 +238,8 @@ def browser_edition(folder: Path) -> Path:
     by ``python -m lecture_utils.course.browser_edition``)."""
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    import importlib.util
-
-    if importlib.util.find_spec("lecture_utils.course.browser_edition"):
-        subprocess.run([sys.executable, "-m", "lecture_utils.course.browser_edition",
-                        str(folder)], check=True)
-    else:   # until the browser edition's writer exists: the student edition as it is
-        for path in lecture_notebooks(ROOT / "notebooks" / "student"):
-            shutil.copy2(path, folder / path.name)
+    subprocess.run([sys.executable, "-m", "lecture_utils.course.browser_edition", str(folder)],
+                   check=True, stdout=subprocess.DEVNULL)
     if not lecture_notebooks(folder):
         raise FileNotFoundError(f"the browser edition wrote no notebooks NN_topic.ipynb into "
                                 f"{folder}")

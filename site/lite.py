@@ -8,11 +8,14 @@ to WebAssembly, no server), whose file browser holds the browser edition of the 
   ``pyodide.js`` on a CDN) takes Pyodide from there instead; the site's own wheels then need the
   address the site is published at, ``LITE_URL`` (the lite folder's URL).
 - The pure-Python wheels Pyodide lacks (``requirements/browser.txt``: ipywidgets, comm, tqdm,
-  threadpoolctl; ``make site`` downloads them into ``build/browser-wheels``) and this working
+  threadpoolctl; ``make site`` downloads them into ``build/browser-wheels``, with
+  jupyterlab-widgets, whose JupyterLab extension draws the widgets) and this working
   tree's own wheel, built here, join Pyodide's package list (``pyodide-lock.json``) with their
   dependencies. The kernel loads ``lecture_utils`` and what it needs while it starts
   (``loadPyodideOptions.packages``), and Pyodide loads any of them that a cell imports, so no
   notebook installs anything. The same wheels form the piplite index (``%pip install``).
+- ``lite/index.html`` is the browser edition's start page (what runs, where the work is kept, a
+  link to each notebook), in place of JupyterLite's redirect to JupyterLab.
 - MNIST's four ``.gz`` files are copied into ``lite/mnist/``; in the browser
   ``lecture_utils.data`` downloads them from there once, verifies them, and keeps them in the
   browser's storage (see ``lecture_utils/data/mnist.py``).
@@ -37,8 +40,11 @@ PUBLIC_PYODIDE_URL = f"https://cdn.jsdelivr.net/pyodide/v{PYODIDE_VERSION}/full/
 WHEELS_DIR = ROOT / "build" / "browser-wheels"
 BROWSER_LOCK = ROOT / "requirements" / "browser.txt"
 LABEXTENSIONS = Path(sys.prefix) / "share" / "jupyter" / "labextensions"
-# The JupyterLab extensions of the browser edition: the Pyodide kernel and ipywidgets' manager.
-EXTENSIONS = ["@jupyterlite/pyodide-kernel-extension", "@jupyter-widgets/jupyterlab-manager"]
+# The JupyterLab extensions of the browser edition: the Pyodide kernel's (from this environment)
+# and ipywidgets' manager, from the wheel of requirements/browser.txt (the version built for
+# JupyterLite's JupyterLab 4.4), which is not installed in the browser.
+KERNEL_EXTENSION = "@jupyterlite/pyodide-kernel-extension"
+WIDGETS_WHEEL, WIDGETS_EXTENSION = "jupyterlab-widgets", "@jupyter-widgets/jupyterlab-manager"
 KERNEL_PLUGIN = "@jupyterlite/pyodide-kernel-extension:kernel"
 # Loaded while the kernel starts (with their dependencies): the kernel's own packages, which it
 # would otherwise install one after the other, and the project's package with all it imports.
@@ -53,13 +59,25 @@ EXTRA_PACKAGES = {
     "threadpoolctl": (["threadpoolctl"], []),
 }
 NOT_IN_BROWSER = {"torch", "pooch"}
+TITLE = "Optimising feed-forward neural networks"
 MNIST_FOLDER = "mnist"   # lite/mnist/: lecture_utils.data.mnist.BROWSER_MIRROR
+# JupyterLite's JupyterLab (4.4) takes the arrow keys pressed on a focused slider for its own
+# command-mode shortcuts (to the next heading), so a slider would not move by keyboard: those
+# two shortcuts, outside widgets only.
+COMMAND_MODE = ".jp-Notebook.jp-mod-commandMode:not(.jp-mod-readWrite) :focus"
+ARROW_SHORTCUTS = [("notebook:move-cursor-heading-above-or-collapse", "ArrowLeft"),
+                   ("notebook:move-cursor-heading-below-or-expand", "ArrowRight")]
 # JupyterLab's settings in the browser edition: every cell kept in the page (the browser test
-# reads them all), no news from another host.
+# reads them all), no news from another host, the arrow keys to the sliders.
 SETTINGS = {
     "@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"},
     "@jupyterlab/apputils-extension:notification": {"fetchNews": "false",
                                                     "checkForUpdates": False},
+    "@jupyterlab/shortcuts-extension:shortcuts": {"shortcuts": [
+        shortcut for command, key in ARROW_SHORTCUTS for shortcut in (
+            {"command": command, "keys": [key], "selector": COMMAND_MODE, "disabled": True},
+            {"command": command, "keys": [key],
+             "selector": f"{COMMAND_MODE}:not(.jupyter-widgets *)"})]},
 }
 
 
@@ -91,6 +109,20 @@ def browser_wheels(folder: Path = WHEELS_DIR) -> list[Path]:
             raise ValueError(f"{found[0]}: sha256 differs from {BROWSER_LOCK.name}'s {digest}")
         wheels.append(found[0])
     return wheels
+
+
+def labextension(wheel: Path, name: str, folder: Path) -> Path:
+    """The JupyterLab extension ``name`` held in ``wheel``, unpacked into ``folder``."""
+    prefix = f"share/jupyter/labextensions/{name}/"
+    with zipfile.ZipFile(wheel) as archive:
+        members = [m for m in archive.namelist() if prefix in m]
+        if not members:
+            raise ValueError(f"{wheel.name} holds no JupyterLab extension {name}")
+        for member in members:
+            target = folder / name / member.split(prefix, 1)[1]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(archive.read(member))
+    return folder / name
 
 
 def project_wheel(folder: Path) -> Path:
@@ -146,6 +178,65 @@ def extended_lock(lock: dict, wheels: list[Path], project: Path, wheel_url: str)
     return lock
 
 
+LANDING = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}: the browser edition</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 46rem; margin: 2rem auto;
+        padding: 0 1rem; line-height: 1.5; color: #1a1a1a; background: #fff; }}
+a {{ color: #0b57a4; }}
+li {{ margin: 0.4rem 0; }}
+.note {{ color: #444; }}
+</style>
+</head>
+<body>
+<main>
+<h1>{title}: the browser edition</h1>
+<p>Each notebook below opens in JupyterLab running in this page: Python runs in your browser,
+nothing is installed and no account is needed. The first notebook takes a little while to
+start (the browser downloads Python and its packages once); the numpy code, the figures, the
+sliders and the exercises with their checks all run here. A cell that needs PyTorch, which does
+not exist for the browser, shows its code and what it computes; run those on Binder, Colab or a
+laptop (see the <a href="../index.html">notebooks' website</a>).</p>
+<p>Your work is saved in this browser's storage and is there on your next visit from the same
+browser (another browser or a private window starts afresh). To keep a copy, use
+<em>File → Download</em> in JupyterLab.</p>
+<h2>The notebooks</h2>
+<ul>
+{items}
+</ul>
+<p class="note"><a href="lab/index.html">JupyterLab with every notebook</a></p>
+</main>
+</body>
+</html>
+"""
+
+
+def landing_page(notebooks: list[Path], title: str) -> str:
+    """``lite/index.html``: what runs here, where the work is kept, a link to each notebook
+    (its title, and how many of its cells need PyTorch: the cells tagged ``needs-torch``)."""
+    import html
+
+    import nbformat
+
+    from lecture_utils.course.browser_edition import needs_torch
+
+    items = []
+    for path in notebooks:
+        nb = nbformat.read(path, as_version=4)
+        heading = next((line[2:].strip() for c in nb.cells if c.cell_type == "markdown"
+                        for line in c.source.splitlines() if line.startswith("# ")), path.stem)
+        torch = sum(needs_torch(c) for c in nb.cells)
+        note = ("" if not torch else " (1 cell needs PyTorch)" if torch == 1
+                else f" ({torch} cells need PyTorch)")
+        items.append(f'<li><a href="lab/index.html?path={path.name}">{html.escape(heading)}'
+                     f"</a>{note}</li>")
+    return LANDING.format(title=html.escape(title), items="\n".join(items))
+
+
 def build_lite(html: Path, notebooks: Path, work: Path, *,
                pyodide_dir: Path | None = None, pyodide_url: str | None = None,
                lite_url: str | None = None, mnist_dir: Path | None = None,
@@ -175,7 +266,11 @@ def build_lite(html: Path, notebooks: Path, work: Path, *,
 
     shutil.rmtree(work, ignore_errors=True)
     (work / "pypi").mkdir(parents=True)
-    wheels = [*browser_wheels(wheels_dir), project_wheel(work / "project")]
+    wheels = browser_wheels(wheels_dir)
+    (widgets,) = [w for w in wheels if canonical(w.name.split("-")[0]) == WIDGETS_WHEEL]
+    extensions = [LABEXTENSIONS / KERNEL_EXTENSION,
+                  labextension(widgets, WIDGETS_EXTENSION, work / "labextensions")]
+    wheels = [*(w for w in wheels if w != widgets), project_wheel(work / "project")]
     for wheel in wheels:
         shutil.copy2(wheel, work / "pypi" / wheel.name)
     pyodide_settings: dict = {"disablePyPIFallback": True,
@@ -188,7 +283,7 @@ def build_lite(html: Path, notebooks: Path, work: Path, *,
         pyodide_settings["pyodideUrl"] = "./static/pyodide/pyodide.js"
     (work / "jupyter-lite.json").write_text(json.dumps({
         "jupyter-lite-schema-version": 0,
-        "jupyter-config-data": {"appName": "Optimising feed-forward neural networks",
+        "jupyter-config-data": {"appName": TITLE,
                                 "litePluginSettings": {KERNEL_PLUGIN: pyodide_settings}}},
         indent=1))
     (work / "overrides.json").write_text(json.dumps(SETTINGS, indent=1))
@@ -196,8 +291,7 @@ def build_lite(html: Path, notebooks: Path, work: Path, *,
     command = [sys.executable, "-m", "jupyter", "lite", "build", "--lite-dir", str(work),
                "--output-dir", str(out), "--contents", str(notebooks), "--apps", "lab",
                "--ignore-sys-prefix", "--no-sourcemaps", "--log-level", "WARN",
-               *[f"--LiteBuildConfig.federated_extensions={LABEXTENSIONS / e}"
-                 for e in EXTENSIONS]]
+               *[f"--LiteBuildConfig.federated_extensions={e}" for e in extensions]]
     run = subprocess.run(command, cwd=work, capture_output=True, text=True)
     if run.returncode:
         raise RuntimeError(f"jupyter lite build failed:\n{run.stdout[-4000:]}\n"
@@ -220,6 +314,9 @@ def build_lite(html: Path, notebooks: Path, work: Path, *,
         lock = json.loads((pyodide_dir / "pyodide-lock.json").read_text())
         lock = extended_lock(lock, wheels[:-1], project, "../../pypi/")
         (target / "pyodide-lock.json").write_text(json.dumps(lock))
+    # The start page: ours, in place of JupyterLite's redirect to JupyterLab.
+    (out / "index.html").write_text(landing_page(sorted(notebooks.glob("[0-9][0-9]_*.ipynb")),
+                                                 TITLE), encoding="utf-8")
     (out / MNIST_FOLDER).mkdir()
     for spec in FILES.values():
         shutil.copy2(status.folder / spec.name, out / MNIST_FOLDER / spec.name)
