@@ -1,4 +1,5 @@
-"""Check the stored outputs of notebooks: no machine paths, no progress bars, no run metadata.
+"""Check the stored outputs of notebooks: no machine paths, no progress bars, no run metadata,
+no figure wider than the site's column.
 
 Usage: python scripts/notebook_hygiene.py [NOTEBOOK ...]
 (default: notebooks/*.ipynb and notebooks/student/*.ipynb). Prints one line per problem and
@@ -7,8 +8,10 @@ exits 1 if there is any. The pre-commit hook and ``tests/project/test_notebook_h
 
 from __future__ import annotations
 
+import base64
 import json
 import re
+import struct
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +23,10 @@ ABSOLUTE_PATH = re.compile(r"(?<![\w.~])(/(home|root|work|tmp|Users|private|var|
                            r"|[A-Za-z]:\\{1,2}(Users|Windows|Program|Documents))")
 #: tqdm's text bar, e.g. " 0%|          | 0/6000 [00:00<?, ?update/s]".
 PROGRESS_BAR = re.compile(r"\d+%\|[^|\n]*\|")
+#: The widest stored figure, in pixels: ``plots.WIDTH`` (7.2 in at 120 dpi, 864 px, shown at
+#: 100 % in the site's 880-pixel column) plus the cropping margin, and room for the one wider
+#: diagram (the computational graph of notebook 02, 9 in: 1,093 px, shown at 81 %).
+MAX_FIGURE_WIDTH = 1100
 
 
 def notebooks() -> list[Path]:
@@ -38,6 +45,12 @@ def _texts(output: dict) -> Iterator[str]:
             yield value if isinstance(value, str) else json.dumps(value)
 
 
+def png_width(data: str) -> int:
+    """The width in pixels of a base64-encoded PNG (from its IHDR header)."""
+    header = base64.b64decode("".join(data)[:44])
+    return struct.unpack(">I", header[16:20])[0]
+
+
 def _shown(path: Path) -> str:
     """``path`` relative to the repository when it lies inside it."""
     full = path.resolve()
@@ -45,8 +58,9 @@ def _shown(path: Path) -> str:
 
 
 def problems(path: Path) -> list[str]:
-    """Every stored output of ``path`` that holds an absolute path, a progress bar, or cell
-    execution metadata (timestamps), one line each: ``file cell N: what``."""
+    """Every stored output of ``path`` that holds an absolute path, a progress bar, a figure
+    wider than ``MAX_FIGURE_WIDTH``, or cell execution metadata (timestamps), one line each:
+    ``file cell N: what``."""
     nb = json.loads(Path(path).read_text(encoding="utf-8"))
     found = []
     for n, cell in enumerate(nb.get("cells", [])):
@@ -54,6 +68,11 @@ def problems(path: Path) -> list[str]:
         if "execution" in cell.get("metadata", {}):
             found.append(f"{where}: execution timestamps in the cell metadata")
         for output in cell.get("outputs", []):
+            if "image/png" in output.get("data", {}):
+                width = png_width(output["data"]["image/png"])
+                if width > MAX_FIGURE_WIDTH:
+                    found.append(f"{where}: a figure {width} pixels wide (at most "
+                                 f"{MAX_FIGURE_WIDTH}: narrow its figsize)")
             for text in _texts(output):
                 if m := ABSOLUTE_PATH.search(text):
                     line = text[max(0, m.start() - 30):m.end() + 40].replace("\n", " ")

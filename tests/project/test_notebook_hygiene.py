@@ -4,7 +4,9 @@ and executing a notebook twice stores the same text outside the ``# NBVAL_IGNORE
 
 from __future__ import annotations
 
+import base64
 import shutil
+import struct
 from pathlib import Path
 
 import nbformat
@@ -47,6 +49,21 @@ def test_checker_reports_paths_bars_and_timestamps(tmp_path: Path) -> None:
     nb.cells[0].metadata.clear()
     nbformat.write(nb, path)
     assert hygiene.problems(path) == []
+
+
+def test_checker_reports_figures_wider_than_the_column(tmp_path: Path) -> None:
+    path = _notebook(tmp_path, "x = 1")
+    nb = nbformat.read(path, as_version=4)
+
+    def png(width: int) -> str:   # a PNG's signature and IHDR header: all the checker reads
+        header = b"\x89PNG\r\n\x1a\n" + struct.pack(">I4sII", 13, b"IHDR", width, 400)
+        return base64.b64encode(header + bytes(8)).decode()
+
+    nb.cells[0].outputs = [nbformat.v4.new_output("display_data", data={"image/png": png(w)})
+                           for w in (hygiene.MAX_FIGURE_WIDTH, hygiene.MAX_FIGURE_WIDTH + 1)]
+    nbformat.write(nb, path)
+    found = hygiene.problems(path)
+    assert len(found) == 1 and f"{hygiene.MAX_FIGURE_WIDTH + 1} pixels wide" in found[0], found
 
 
 def test_execution_stores_no_per_run_state(tmp_path: Path) -> None:
