@@ -35,7 +35,8 @@ html_static_path = ["_static"]
 # The theme's first script reads the colour mode from here (else it logs an error).
 html_context = {"default_mode": "auto"}
 html_css_files = ["site.css"]
-templates_path: list[str] = []
+# search-button-field.html: the theme's search button, named by its visible text.
+templates_path = ["_templates"]
 html_theme_options = {
     # repository_url and repository_branch: passed by build_site.py (the README's link
     # definition; the git ref that the notebooks' Colab cell installs,

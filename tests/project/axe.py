@@ -4,6 +4,9 @@ axe-core's ``axe.min.js`` (the npm package's file, MPL-2.0) comes with the PyPI 
 ``axe-playwright-python`` (a pin of the dev lock), so no test needs node or the network. The page
 gets the script, ``axe.run`` checks the rules of the given WCAG tags, and each violation comes
 back as ``{"id", "impact", "help", "helpUrl", "targets"}`` (targets: a CSS selector per element).
+axe fetches the page's style sheets again (css-orientation-lock reads them) and takes an
+``@import`` relative to the page, not to its sheet: a test that counts the page's failed
+requests stops counting before it runs axe.
 """
 
 from __future__ import annotations

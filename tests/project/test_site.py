@@ -3,9 +3,11 @@
 Every page must load without a console error or a failed request (any request to another host
 is refused and counts as one: the site works offline), with no broken internal link or image,
 its math typeset by the bundled MathJax (no raw ``$$`` or ``\\frac`` left in the text outside
-code), and as many figures as its notebook stores. A page with a broken image and one with raw
-math prove the checker. Screenshots: ``test-artifacts/site/<page>.png``; the per-page results:
-``test-artifacts/site/checks.txt``. Needs Chromium (the ``browser`` fixture of conftest.py).
+code), as many figures as its notebook stores, and no violation of WCAG 2.1 A or AA that
+axe-core finds (tests/project/axe.py). Pages with a broken image, raw math, a request to a CDN,
+or an accessibility fault prove the checker. Screenshots: ``test-artifacts/site/<page>.png``;
+the per-page results: ``test-artifacts/site/checks.txt``. Needs Chromium (the ``browser``
+fixture of conftest.py).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from urllib.parse import urldefrag, urlsplit
 
 import nbformat
 import pytest
+from axe import axe_version, axe_violations, describe
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from lecture_utils.course import colab
@@ -131,6 +134,7 @@ class PageCheck:
     name: str
     problems: list[str] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
+    axe: str = ""   # the version of axe-core that checked the page
 
     @property
     def figures(self) -> list[dict[str, Any]]:
@@ -141,7 +145,8 @@ class PageCheck:
         return (f"{self.name}: {'ok' if not self.problems else 'FAILED'}; "
                 f"{len(self.figures)} figures ({alts} with alt text), "
                 f"{len(self.facts['links'])} links, {len(self.facts['solutions'])} folded "
-                f"solutions, {self.facts['formulas']} formulas typeset"
+                f"solutions, {self.facts['formulas']} formulas typeset, checked by axe-core "
+                f"{self.axe}"
                 + "".join(f"\n    {problem}" for problem in self.problems))
 
 
@@ -160,28 +165,32 @@ def target_exists(url: str, cache: dict[str, str | None]) -> bool:
 
 
 def check_page(browser: Any, base: str, path: str, name: str) -> PageCheck:
-    """Open ``base + path`` in a fresh page: console, requests, links, images, math."""
+    """Open ``base + path`` in a fresh page: console, requests, links, images, math, and
+    axe-core's WCAG 2.1 A/AA rules in the theme's light and dark modes."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
     check, cache = PageCheck(name), {}
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     origin = urlsplit(base).netloc
+    axe_at_work = False  # axe fetches the style sheets again (an @import at the wrong URL)
+
+    def problem(text: str) -> None:
+        if not axe_at_work:   # the page's own requests and errors, not axe's
+            check.problems.append(text)
 
     def route(request_route: Any) -> None:
         if urlsplit(request_route.request.url).netloc == origin:
             request_route.continue_()
         else:
-            check.problems.append(f"request to another host: {request_route.request.url}")
+            problem(f"request to another host: {request_route.request.url}")
             request_route.abort()
 
     page.route("**/*", route)
-    page.on("console", lambda m: m.type == "error" and check.problems.append(
-        f"console error: {m.text}"))
-    page.on("pageerror", lambda e: check.problems.append(f"page error: {e}"))
+    page.on("console", lambda m: m.type == "error" and problem(f"console error: {m.text}"))
+    page.on("pageerror", lambda e: problem(f"page error: {e}"))
     page.on("requestfailed", lambda r: urlsplit(r.url).netloc == origin and
-            check.problems.append(f"failed request: {r.url} ({r.failure})"))
-    page.on("response", lambda r: r.status >= 400 and check.problems.append(
-        f"HTTP {r.status}: {r.url}"))
+            problem(f"failed request: {r.url} ({r.failure})"))
+    page.on("response", lambda r: r.status >= 400 and problem(f"HTTP {r.status}: {r.url}"))
     pending: set[str] = set()  # requests started and neither finished nor failed
     page.on("request", lambda r: pending.add(r.url))
     page.on("requestfinished", lambda r: pending.discard(r.url))
@@ -195,8 +204,16 @@ def check_page(browser: Any, base: str, path: str, name: str) -> PageCheck:
             check.problems.extend(f"request never finished: {url}" for url in sorted(pending))
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+        axe_at_work = True
+        violations = describe(axe_violations(page))
+        page.emulate_media(color_scheme="dark")   # the theme follows the reader's setting
+        page.wait_for_function("document.documentElement.dataset.theme === 'dark' && "
+                               "document.getAnimations().every(a => !(a instanceof CSSTransition))")
+        violations += [f"dark mode: {line}" for line in describe(axe_violations(page))]
+        check.axe = axe_version(page)
     finally:
         page.close()
+    check.problems.extend(violations)
     for image in check.facts["images"]:
         if not image["ok"]:
             check.problems.append(f"broken image: {image['src']}")
@@ -276,6 +293,16 @@ def test_search_finds_a_page(site: Site, browser: Any) -> None:
     pytest.param("cdn_script", lambda html: html.replace(
         "</head>", '<script src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js">'
         "</script></head>", 1), "request to another host", id="cdn-request"),
+    pytest.param("search_label", lambda html: html.replace(
+        'class="btn search-button-field search-button__button pst-js-only" title="Search"',
+        'class="btn search-button-field search-button__button pst-js-only" title="Search" '
+        'aria-label="Search"'), "axe label-content-name-mismatch", id="theme-search-button"),
+    pytest.param("image_alt", lambda html: re.sub(r'<img alt="[^"]*" (src="_images/)', r"<img \1",
+                                                  html, count=1),
+                 "axe image-alt", id="figure-without-alt"),
+    pytest.param("dark_contrast", lambda html: html.replace(   # light text on it in the dark mode
+        "</head>", "<style>.admonition-title { background: #e8f5e9 !important; }</style></head>",
+        1), "dark mode: axe color-contrast", id="dark-mode-contrast"),
 ])
 def test_checker_fails_a_bad_page(name: str, edit: Any, problem: str, site: Site,
                                   browser: Any) -> None:
