@@ -92,7 +92,7 @@ def _verify_sampler(student: Callable[..., Any], case: Case) -> str | None:
         got_sizes, flat = result
         if np.any((flat < 0) | (flat >= n)):
             return f"an index outside 0, ..., n-1 on the input '{case.label}'"
-        counts = np.bincount(flat, minlength=n)
+        counts = np.bincount(flat.astype(np.intp), minlength=n)   # intp: 32 bits in Pyodide
         if np.any(counts > 1):
             return (f"an index appears twice in one epoch on the input '{case.label}' (draw a "
                     "permutation: sampling with replacement repeats examples)")

@@ -35,6 +35,9 @@ __all__ = [
     "train",
 ]
 
+if sys.platform == "emscripten":   # the browser edition: no thread for tqdm's monitor
+    tqdm.monitor_interval = 0
+
 
 def minibatches(x: np.ndarray, y: np.ndarray, batch_size: int = 100, *,
                 rng: np.random.Generator | int | None = None, shuffle: bool = True,
@@ -181,7 +184,8 @@ def confusion_matrix(y_true: ArrayLike, y_pred: ArrayLike, n_classes: int = 10) 
         raise TypeError("y_true and y_pred must hold integer class labels")
     if t.size and (min(t.min(), p.min()) < 0 or max(t.max(), p.max()) >= n_classes):
         raise ValueError(f"labels must lie in 0..{n_classes - 1}")
-    return np.bincount(n_classes * t + p, minlength=n_classes**2).reshape(n_classes, n_classes)
+    pairs = (n_classes * t + p).astype(np.intp)   # bincount's index type (32 bits in Pyodide)
+    return np.bincount(pairs, minlength=n_classes**2).reshape(n_classes, n_classes)
 
 
 def most_confident_errors(probs: ArrayLike, y: ArrayLike, n: int = 12) -> np.ndarray:
