@@ -16,14 +16,10 @@ bytes a browser downloads for the first notebook, and axe-core on the start page
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import os
-import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +30,7 @@ import jupyterlab_driver as driver
 import nbformat
 import pytest
 from test_browser_exercise import _JS_OUTPUT, _JS_SOURCE, RIGHT, WRONG
-from test_site import QuietHandler, build_site
+from test_site import QuietHandler, build_site, serving
 
 from lecture_utils.course.browser_edition import needs_torch
 
@@ -75,26 +71,11 @@ class CountingHandler(QuietHandler):
         self.sent[path] = self.sent.get(path, 0) + len(data)
 
 
-@contextmanager
-def counting_server(root: Path, sent: dict[str, int]) -> Iterator[str]:
-    """``root`` served on 127.0.0.1 (bytes sent per path into ``sent``); its base URL."""
-    handler = functools.partial(type("Handler", (CountingHandler,), {"sent": sent}),
-                                directory=str(root))
-    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_address[1]}/"
-        finally:
-            server.shutdown()
-            thread.join()
-
-
 @pytest.fixture(scope="module")
 def lite(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lite]:
     html = build_site(tmp_path_factory.mktemp("site"), "--lite")
     sent: dict[str, int] = {}
-    with counting_server(html, sent) as url:
+    with serving(html, type("Handler", (CountingHandler,), {"sent": sent})) as url:
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         site = Lite(url + "lite/", html, context, sent)
         origin = urlsplit(url).netloc

@@ -94,9 +94,11 @@ def build_site(out: Path, *args: str) -> Path:
 
 
 @contextmanager
-def serving(root: Path) -> Iterator[str]:
-    """``root`` served on a free port of 127.0.0.1 by http.server in a thread; its base URL."""
-    handler = functools.partial(QuietHandler, directory=str(root))
+def serving(root: Path, handler_class: type[http.server.SimpleHTTPRequestHandler] | None = None
+            ) -> Iterator[str]:
+    """``root`` served on a free port of 127.0.0.1 by http.server in a thread (requests handled
+    by ``handler_class``, default :class:`QuietHandler`); its base URL."""
+    handler = functools.partial(handler_class or QuietHandler, directory=str(root))
     with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
