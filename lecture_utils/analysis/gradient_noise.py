@@ -111,13 +111,18 @@ def per_example_sq_norms(model: nn.Sequential, x: torch.Tensor, y: torch.Tensor)
     return sq
 
 
+def mean_sq_norm(model: nn.Sequential, x: torch.Tensor, y: torch.Tensor,
+                 chunk: int = 10_000) -> float:
+    """(1/N) Σ_i ||g_i||², the mean squared norm of the per-example gradients."""
+    return sum(per_example_sq_norms(model, x[s:s + chunk], y[s:s + chunk]).sum().item()
+               for s in range(0, len(x), chunk)) / len(x)
+
+
 def gradient_variance(model: nn.Sequential, x: torch.Tensor, y: torch.Tensor,
                       chunk: int = 10_000) -> tuple[float, float]:
     """Exact σ² = (1/N) Σ ||g_i||² − ||g||² and ||g||² over the whole data set (x, y)."""
-    sq_mean = sum(per_example_sq_norms(model, x[s:s + chunk], y[s:s + chunk]).sum().item()
-                  for s in range(0, len(x), chunk)) / len(x)
     g2 = full_gradient(model, x, y, chunk).square().sum().item()
-    return sq_mean - g2, g2
+    return mean_sq_norm(model, x, y, chunk) - g2, g2
 
 
 def minibatch_gradient_noise(model: nn.Sequential, x: np.ndarray, y: np.ndarray,
@@ -142,7 +147,8 @@ def minibatch_gradient_noise(model: nn.Sequential, x: np.ndarray, y: np.ndarray,
     xt = torch.as_tensor(x).to(dtype).reshape(n, -1)
     yt = torch.as_tensor(y).long()
     g = full_gradient(model, xt, yt)
-    sigma2, g2 = gradient_variance(model, xt, yt)
+    g2 = g.square().sum().item()
+    sigma2 = mean_sq_norm(model, xt, yt) - g2   # σ² as in gradient_variance, g computed once
     variance, stderr = [], []
     for b in sizes:
         d2 = []
