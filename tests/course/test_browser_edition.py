@@ -11,6 +11,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from project_scripts import script
 
 from lecture_utils.course import browser_edition as be
 from lecture_utils.course.editions import complete_notebooks, student_notebook
@@ -114,3 +115,18 @@ def test_the_command_writes_every_notebook(tmp_path: Path) -> None:
     for path in tmp_path.glob("*.ipynb"):
         nb = nbformat.read(path, as_version=4)
         assert not [c for c in nb.cells if c.cell_type == "code" and be.needs_torch(c)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", complete_notebooks(), ids=lambda p: p.stem[:2])
+def test_every_browser_notebook_runs_top_to_bottom_without_torch(path: Path) -> None:
+    """Run All over the browser edition in a kernel where ``import torch`` fails, as in Pyodide:
+    no error output in any cell. (tests/project/test_lite.py runs notebooks in Pyodide itself;
+    make test-browser-edition runs all eight there.)"""
+    nb = be.browser_notebook(nbformat.read(path, as_version=4), path.name)
+    nb.cells.insert(0, nbformat.v4.new_code_cell('import sys\nsys.modules["torch"] = None'))
+    with script("execute_notebooks").notebook_client(nb, path.parent, allow_errors=True) as run:
+        run.execute()
+    errors = [f"{c.id}: {o.ename}: {o.evalue}" for c in nb.cells if c.cell_type == "code"
+              for o in c.outputs if o.output_type == "error"]
+    assert not errors, f"{path.name}: {errors}"
