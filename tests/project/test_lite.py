@@ -5,11 +5,12 @@ context (its storage shared, as a student's browser keeps it) refuses every othe
 notebook of the browser edition is opened from the file browser's folder in JupyterLab running
 in the page, all its cells are run by ``jupyterlab_driver`` (error outputs, tracebacks, widgets
 that do not render, sliders that do not change their figure all fail), and its cells run and
-shown (needing PyTorch), the time to a ready kernel and to the whole notebook (with the load
-average) are printed; ``LITE_NOTEBOOKS="00 01"`` runs only those. Notebook 01's softmax
-exercise is then answered wrong and right. Also: the notebook pages' "Run in your browser"
-button, MNIST fetched from the site once (the second notebook reads the browser's copy), the
-bytes a browser downloads for the first notebook, and axe-core on the start page
+shown (needing PyTorch), the time from opening to a ready kernel and to the first cell's
+output, and the whole notebook's time (with the load average) are printed;
+``LITE_NOTEBOOKS="00 01"`` runs only those. Notebook 01's softmax exercise is then answered
+wrong and right. Also: the notebook pages' "Run in your browser" button, MNIST fetched from
+the site once (the second notebook reads the browser's copy), the bytes a browser downloads
+for the first notebook, and axe-core on the start page
 (``lite/index.html``, ours) and on JupyterLab's page (its one upstream violation allowed,
 :data:`UPSTREAM`). Screenshots and times: ``test-artifacts/lite/``.
 """
@@ -128,10 +129,26 @@ class LitePages:
         pass
 
 
-class LiteDriver(driver.NotebookDriver):
-    """``NotebookDriver`` opening the notebook in JupyterLite; times kernel and notebook."""
+# From a ready kernel on: the page's clock (ms) when the first output of a cell reaches it.
+_JS_WATCH_FIRST_OUTPUT = """() => {
+  window.__firstOutput = null;
+  const outputs = ['stream', 'display_data', 'execute_result', 'error'];
+  window.__nb.sessionContext.iopubMessage.connect((_, msg) => {
+    if (window.__firstOutput === null && outputs.includes(msg.header.msg_type)
+        && msg.parent_header?.msg_type === 'execute_request') {
+      window.__firstOutput = performance.now();
+    }
+  });
+  return performance.now();
+}"""
 
-    kernel_ready_s = run_all_s = float("nan")
+
+class LiteDriver(driver.NotebookDriver):
+    """``NotebookDriver`` opening the notebook in JupyterLite; times, from the opening of the
+    page, the kernel ready and the first output of a cell (all cells run at once when the
+    kernel is ready), and the whole notebook from the ready kernel."""
+
+    kernel_ready_s = first_output_s = run_all_s = float("nan")
 
     def _open(self, page: Any) -> None:
         start = time.monotonic()
@@ -140,13 +157,16 @@ class LiteDriver(driver.NotebookDriver):
         self.panel = page.evaluate(driver._JS_OPEN.replace("name: 'python3'", f"name: '{KERNEL}'"),
                                    self.path)
         page.wait_for_function(driver._JS_KERNEL_READY, timeout=300_000)
-        self.ready_at = time.monotonic()
+        self.ready_at, self.ready_ms = time.monotonic(), page.evaluate(_JS_WATCH_FIRST_OUTPUT)
         self.kernel_ready_s = self.ready_at - start
 
     def _settle(self, page: Any) -> None:
         super()._settle(page)
         if self.run_all_s != self.run_all_s:   # the first settle: after running all cells
             self.run_all_s = time.monotonic() - self.ready_at
+            first_ms = page.evaluate("() => window.__firstOutput")
+            if first_ms is not None:
+                self.first_output_s = self.kernel_ready_s + (first_ms - self.ready_ms) / 1000
 
 
 def run_notebook(lite: Lite, name: str) -> tuple[driver.NotebookCheck, LiteDriver]:
@@ -177,15 +197,17 @@ def selected_notebooks() -> list[str]:
 @pytest.mark.parametrize("name", selected_notebooks())
 def test_notebook_runs(lite: Lite, name: str, browser_summary: Callable[[str], None]) -> None:
     """All cells of ``name`` run in the browser: no error output, every slider moves its
-    figure; prints cells run and shown, kernel-ready and whole-notebook times."""
+    figure; prints cells run and shown, the kernel-ready, first-output and whole-notebook
+    times."""
     assert name in lite.notebooks(), f"the browser edition lacks {name}: {lite.notebooks()}"
     before, load = sum(lite.sent.values()), os.getloadavg()[0]
     result, run = run_notebook(lite, name)
     runs, shown = cell_counts(lite.html / "lite" / "files" / name)
     lite.sliders += len(result.latencies_ms)
-    line = (f"{result.notebook}: {runs} cells run, {shown} need PyTorch (shown); kernel "
-            f"ready {run.kernel_ready_s:.1f} s, all cells {run.run_all_s:.1f} s (load "
-            f"{load:.1f}); {result.summary()}; the browser downloaded "
+    line = (f"{result.notebook}: {runs} cells run, {shown} need PyTorch (shown); from "
+            f"opening: kernel ready {run.kernel_ready_s:.1f} s, first output "
+            f"{run.first_output_s:.1f} s; all cells {run.run_all_s:.1f} s (load {load:.1f}); "
+            f"{result.summary()}; the browser downloaded "
             f"{(sum(lite.sent.values()) - before) / 1e6:.1f} MB"
             + (" (the first notebook)" if not lite.lines else " more"))
     lite.lines.append(line)
