@@ -11,9 +11,13 @@ to WebAssembly, no server), whose file browser holds the browser edition of the 
   threadpoolctl; ``make site`` downloads them into ``build/browser-wheels``, with
   jupyterlab-widgets, whose JupyterLab extension draws the widgets) and this working
   tree's own wheel, built here, join Pyodide's package list (``pyodide-lock.json``) with their
-  dependencies. The kernel loads ``lecture_utils`` and what it needs while it starts
-  (``loadPyodideOptions.packages``), and Pyodide loads any of them that a cell imports, so no
-  notebook installs anything. The same wheels form the piplite index (``%pip install``).
+  dependencies, and so do the kernel's own wheels (piplite, its ipykernel, pyodide_kernel; in
+  its extension's folder). The kernel loads all of them, ``lecture_utils`` and what it needs
+  at once while it starts (``loadPyodideOptions.packages``; it would otherwise install its own
+  one after the other), and Pyodide loads any of them that a cell imports, so no notebook
+  installs anything. The same wheels form the piplite index (``%pip install``).
+- Pyodide's matplotlib wheel is served with its font list corrected (:func:`font_list_fixed`),
+  so that matplotlib's first import does not read every font file again.
 - ``lite/index.html`` is the browser edition's start page (what runs, where the work is kept, a
   link to each notebook), in place of JupyterLite's redirect to JupyterLab.
 - MNIST's four ``.gz`` files are copied into ``lite/mnist/``; in the browser
@@ -23,6 +27,7 @@ to WebAssembly, no server), whose file browser holds the browser edition of the 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -46,13 +51,21 @@ LABEXTENSIONS = Path(sys.prefix) / "share" / "jupyter" / "labextensions"
 KERNEL_EXTENSION = "@jupyterlite/pyodide-kernel-extension"
 WIDGETS_WHEEL, WIDGETS_EXTENSION = "jupyterlab-widgets", "@jupyter-widgets/jupyterlab-manager"
 KERNEL_PLUGIN = "@jupyterlite/pyodide-kernel-extension:kernel"
-# Loaded while the kernel starts (with their dependencies): the kernel's own packages, which it
-# would otherwise install one after the other, and the project's package with all it imports.
-PRELOAD = ["comm", "ssl", "sqlite3", "jedi", "ipython", "lecture-utils"]
+# The kernel's own wheels, in its extension (the site's extensions/ folder holds a copy).
+KERNEL_PYPI = Path(KERNEL_EXTENSION) / "static" / "pypi"
+KERNEL_WHEELS = ["piplite", "ipykernel", "pyodide-kernel"]
+# Loaded at once while the kernel starts (with their dependencies): the kernel's own packages,
+# by the names its worker looks for here (any other it installs one after the other, with
+# micropip and then piplite), and the project's package with all it imports.
+PRELOAD = ["micropip", "piplite", "comm", "ssl", "sqlite3", "jedi", "ipython", "ipykernel",
+           "pyodide_kernel", "lecture-utils"]
 # What each wheel imports (Pyodide loads a package when a cell imports it) and needs first;
 # lecture_utils' dependencies are read from its wheel (torch and pooch excepted: none in the
 # browser, and lecture_utils does not import them there).
 EXTRA_PACKAGES = {
+    "piplite": (["piplite"], ["micropip"]),
+    "ipykernel": (["ipykernel"], ["comm"]),
+    "pyodide-kernel": (["pyodide_kernel"], ["ipykernel", "ipython", "jedi", "sqlite3", "ssl"]),
     "comm": (["comm"], ["traitlets"]),
     "ipywidgets": (["ipywidgets"], ["comm", "ipython", "traitlets"]),
     "tqdm": (["tqdm"], []),
@@ -159,23 +172,84 @@ def lock_entry(wheel: Path, imports: list[str], depends: list[str], file_name: s
             "shared_library": False}
 
 
-def extended_lock(lock: dict, wheels: list[Path], project: Path, wheel_url: str) -> dict:
-    """Pyodide's package list plus ``wheels`` and ``project`` (file names ``wheel_url`` + name)."""
+def extended_lock(lock: dict, wheels: dict[Path, str]) -> dict:
+    """Pyodide's package list plus ``wheels``, each wheel given the address of its folder (the
+    project's wheel among them, its dependencies read from it)."""
     lock = json.loads(json.dumps(lock))
-    known = set(lock["packages"])
-    for wheel in wheels:
+    known = set(lock["packages"]) | {canonical(w.name.split("-")[0]) for w in wheels}
+    for wheel, folder in wheels.items():
         name = canonical(wheel.name.split("-")[0])
-        imports, depends = EXTRA_PACKAGES[name]
-        lock["packages"][name] = lock_entry(wheel, imports, depends, wheel_url + wheel.name)
-    known |= {canonical(w.name.split("-")[0]) for w in wheels}
-    requires = [r for r in wheel_requires(project) if r not in NOT_IN_BROWSER]
-    missing = sorted(set(requires) - known)
-    if missing:
-        raise ValueError(f"lecture_utils needs {missing}, neither in Pyodide {PYODIDE_VERSION} "
-                         f"nor in {BROWSER_LOCK.relative_to(ROOT)}: add them there")
-    lock["packages"]["lecture-utils"] = lock_entry(project, ["lecture_utils"], requires,
-                                                   wheel_url + project.name)
+        if name == "lecture-utils":
+            imports = ["lecture_utils"]
+            depends = [r for r in wheel_requires(wheel) if r not in NOT_IN_BROWSER]
+            missing = sorted(set(depends) - known)
+            if missing:
+                raise ValueError(f"lecture_utils needs {missing}, neither in Pyodide "
+                                 f"{PYODIDE_VERSION} nor in {BROWSER_LOCK.relative_to(ROOT)}: "
+                                 "add them there")
+        else:
+            imports, depends = EXTRA_PACKAGES[name]
+        lock["packages"][name] = lock_entry(wheel, imports, depends, folder + wheel.name)
     return lock
+
+
+FONT_LIST = "matplotlib/fontlist.json"
+MPL_DATA = "matplotlib/mpl-data/"
+
+
+def font_entry(font: bytes, fname: str, fields: list[str]) -> dict:
+    """The font list's entry of the TrueType ``font`` (``fname``: its path in matplotlib's
+    data folder), read by this environment's matplotlib; ``fields``: those the list has."""
+    import tempfile
+
+    from matplotlib import font_manager
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / Path(fname).name
+        path.write_bytes(font)
+        entry = font_manager.ttfFontProperty(font_manager.get_font(path))
+    return {**{f: getattr(entry, f) for f in fields}, "fname": fname, "__class__": "FontEntry"}
+
+
+def font_list_fixed(wheel: Path, folder: Path) -> Path:
+    """Pyodide's matplotlib ``wheel``, copied into ``folder`` with a font list it accepts.
+
+    The wheel ships ``matplotlib/fontlist.json``, so that the first import need not read every
+    font file. Pyodide 0.27.7's was written by a later matplotlib on a desktop: its version is
+    not the wheel's ``FontManager.__version__``, it lists the desktop's fonts and misses one of
+    matplotlib's (Humor Sans), so at each first import matplotlib discards it, reads every font
+    (a second or so in the browser) and says so in the notebook ("Matplotlib is building the
+    font cache"). The copy lists matplotlib's own fonts (paths relative to its data folder)
+    under the wheel's version, as matplotlib builds it there; the wheel's RECORD gets the new
+    file's hash.
+    """
+    with zipfile.ZipFile(wheel) as source:
+        manager = source.read("matplotlib/font_manager.py").decode()
+        fonts = json.loads(source.read(FONT_LIST))
+        fonts["_version"] = int(re.search(r"__version__ = (\d+)", manager).group(1))
+        for kind in ("afmlist", "ttflist"):
+            fonts[kind] = [f for f in fonts[kind] if not Path(f["fname"]).is_absolute()]
+        listed = {f["fname"] for f in fonts["afmlist"] + fonts["ttflist"]}
+        fields = [f for f in fonts["ttflist"][0] if f != "__class__"]
+        fonts["ttflist"] += [font_entry(source.read(name), name.removeprefix(MPL_DATA), fields)
+                             for name in source.namelist()
+                             if name.startswith(f"{MPL_DATA}fonts/")
+                             and name.endswith((".ttf", ".otf"))
+                             and name.removeprefix(MPL_DATA) not in listed]
+        fixed = json.dumps(fonts, indent=2).encode()
+        digest = base64.urlsafe_b64encode(hashlib.sha256(fixed).digest()).rstrip(b"=").decode()
+        folder.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(folder / wheel.name, "w") as copy:
+            for item in source.infolist():
+                data = source.read(item)
+                if item.filename == FONT_LIST:
+                    data = fixed
+                elif item.filename.endswith(".dist-info/RECORD"):
+                    data = re.sub(rf"^{re.escape(FONT_LIST)},.*$",
+                                  f"{FONT_LIST},sha256={digest},{len(fixed)}", data.decode(),
+                                  flags=re.MULTILINE).encode()
+                copy.writestr(item, data)
+    return folder / wheel.name
 
 
 LANDING = """<!DOCTYPE html>
@@ -299,7 +373,10 @@ def build_lite(html: Path, notebooks: Path, work: Path, *,
         raise RuntimeError(f"jupyter lite build failed:\n{run.stdout[-4000:]}\n"
                            f"{run.stderr[-4000:]}")
 
-    project = wheels[-1]
+    # The package list's addresses of the site's files: absolute with Pyodide elsewhere,
+    # else relative to static/pyodide/ (Pyodide's folder, where the list is).
+    site = lite_url.rstrip("/") + "/" if pyodide_url else "../../"
+    target = out / "static" / "pyodide"
     if pyodide_url:
         base = pyodide_url.rsplit("/", 1)[0] + "/"
         lock = json.loads((pyodide_dir / "pyodide-lock.official.json").read_text()
@@ -307,15 +384,21 @@ def build_lite(html: Path, notebooks: Path, work: Path, *,
                           else (pyodide_dir / "pyodide-lock.json").read_text())
         for entry in lock["packages"].values():
             entry["file_name"] = base + entry["file_name"]
-        lock = extended_lock(lock, wheels[:-1], project, lite_url.rstrip("/") + "/pypi/")
-        (out / "static" / "browser-lock.json").write_text(json.dumps(lock))
     else:
-        target = out / "static" / "pyodide"
         shutil.copytree(pyodide_dir, target, ignore=shutil.ignore_patterns(
             "verify.py", "pyodide-lock.official.json", "*.md"))
         lock = json.loads((pyodide_dir / "pyodide-lock.json").read_text())
-        lock = extended_lock(lock, wheels[:-1], project, "../../pypi/")
-        (target / "pyodide-lock.json").write_text(json.dumps(lock))
+    matplotlib = lock["packages"]["matplotlib"]
+    fixed = font_list_fixed(pyodide_dir / matplotlib["file_name"].rsplit("/", 1)[-1], target)
+    matplotlib["sha256"] = sha256(fixed)
+    if pyodide_url:   # this one wheel from the site
+        matplotlib["file_name"] = f"{site}static/pyodide/{fixed.name}"
+    kernel_wheels = [w for w in (LABEXTENSIONS / KERNEL_PYPI).glob("*.whl")
+                     if canonical(w.name.split("-")[0]) in KERNEL_WHEELS]
+    lock = extended_lock(lock, {**{w: f"{site}pypi/" for w in wheels},
+                                **{w: f"{site}extensions/{KERNEL_PYPI}/" for w in kernel_wheels}})
+    (out / "static" / "browser-lock.json" if pyodide_url
+     else target / "pyodide-lock.json").write_text(json.dumps(lock))
     # The start page: ours, in place of JupyterLite's redirect to JupyterLab.
     (out / "index.html").write_text(landing_page(sorted(notebooks.glob("[0-9][0-9]_*.ipynb")),
                                                  TITLE), encoding="utf-8")
