@@ -10,9 +10,9 @@ output, and the whole notebook's time (with the load average) are printed;
 ``LITE_NOTEBOOKS="00 01"`` runs only those. Notebook 01's softmax exercise is then answered
 wrong and right. Also: the notebook pages' "Run in your browser" button, MNIST fetched from
 the site once (the second notebook reads the browser's copy), the bytes a browser downloads
-for the first notebook, and axe-core on the start page
-(``lite/index.html``, ours) and on JupyterLab's page (its one upstream violation allowed,
-:data:`UPSTREAM`). Screenshots and times: ``test-artifacts/lite/``.
+for the first notebook, matplotlib's font list (one its matplotlib accepts), and axe-core on
+the start page (``lite/index.html``, ours) and on JupyterLab's page (its one upstream
+violation allowed, :data:`UPSTREAM`). Screenshots and times: ``test-artifacts/lite/``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -230,6 +231,20 @@ def test_after_the_notebooks(lite: Lite) -> None:
     fetched = {path: size for path, size in lite.sent.items() if "/mnist/" in path}
     sizes = {path: (lite.html / path.lstrip("/")).stat().st_size for path in fetched}
     assert fetched == sizes, f"MNIST sent more than once: {fetched}, files {sizes}"
+
+
+def test_matplotlib_font_list_accepted(lite: Lite) -> None:
+    """The site's matplotlib wheel holds a font list its matplotlib accepts (its font manager's
+    version, every font of its data folder), so no first import reads the fonts again."""
+    folder = lite.html / "lite" / "static" / "pyodide"
+    lock = json.loads((folder / "pyodide-lock.json").read_text())
+    with zipfile.ZipFile(folder / lock["packages"]["matplotlib"]["file_name"]) as wheel:
+        fonts = json.loads(wheel.read("matplotlib/fontlist.json"))
+        manager = wheel.read("matplotlib/font_manager.py").decode()
+        files = {n.split("/mpl-data/", 1)[1] for n in wheel.namelist()
+                 if "/mpl-data/fonts/" in n and n.endswith((".ttf", ".otf", ".afm"))}
+    assert f"__version__ = {fonts['_version']}\n" in manager
+    assert sorted(f["fname"] for f in fonts["ttflist"] + fonts["afmlist"]) == sorted(files)
 
 
 # --------------------------------------------------------------------------- an exercise
