@@ -80,10 +80,11 @@ MNIST_FOLDER = "mnist"   # lite/mnist/: lecture_utils.data.mnist.BROWSER_MIRROR
 COMMAND_MODE = ".jp-Notebook.jp-mod-commandMode:not(.jp-mod-readWrite) :focus"
 ARROW_SHORTCUTS = [("notebook:move-cursor-heading-above-or-collapse", "ArrowLeft"),
                    ("notebook:move-cursor-heading-below-or-expand", "ArrowRight")]
-# JupyterLab's settings in the browser edition: every cell kept in the page (the browser test
-# reads them all), no news from another host, the arrow keys to the sliders.
+# JupyterLab's settings in the browser edition: no news from another host, the arrow keys to
+# the sliders. Notebooks keep JupyterLab's windowing (the browser test, which reads every cell,
+# turns it off in its own page): rendering every cell first made the kernel of a long notebook
+# ready about 6 s later.
 SETTINGS = {
-    "@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"},
     "@jupyterlab/apputils-extension:notification": {"fetchNews": "false",
                                                     "checkForUpdates": False},
     "@jupyterlab/shortcuts-extension:shortcuts": {"shortcuts": [

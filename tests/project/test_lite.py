@@ -88,10 +88,14 @@ def lite(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lit
                 site.refused.append(request.url)
                 request_route.abort()
             elif request.url.split("?")[0].endswith("/jupyter-lite.json"):
-                # The driver reaches the app through window.jupyterapp (as in test_browser).
+                # The driver reaches the app through window.jupyterapp and reads every cell,
+                # so no windowing (as in test_browser); the site keeps JupyterLab's windowing.
                 response = request_route.fetch()
                 config = response.json()
-                config["jupyter-config-data"]["exposeAppInBrowser"] = True
+                data = config["jupyter-config-data"]
+                data["exposeAppInBrowser"] = True
+                data.setdefault("settingsOverrides", {})[
+                    "@jupyterlab/notebook-extension:tracker"] = {"windowingMode": "none"}
                 request_route.fulfill(response=response, body=json.dumps(config))
             else:
                 request_route.continue_()
