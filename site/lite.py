@@ -35,6 +35,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -201,8 +202,6 @@ MPL_DATA = "matplotlib/mpl-data/"
 def font_entry(font: bytes, fname: str, fields: list[str]) -> dict:
     """The font list's entry of the TrueType ``font`` (``fname``: its path in matplotlib's
     data folder), read by this environment's matplotlib; ``fields``: those the list has."""
-    import tempfile
-
     from matplotlib import font_manager
 
     with tempfile.TemporaryDirectory() as folder:

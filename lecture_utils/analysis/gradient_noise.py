@@ -111,18 +111,13 @@ def per_example_sq_norms(model: nn.Sequential, x: torch.Tensor, y: torch.Tensor)
     return sq
 
 
-def mean_sq_norm(model: nn.Sequential, x: torch.Tensor, y: torch.Tensor,
-                 chunk: int = 10_000) -> float:
-    """(1/N) Σ_i ||g_i||², the mean squared norm of the per-example gradients."""
-    return sum(per_example_sq_norms(model, x[s:s + chunk], y[s:s + chunk]).sum().item()
-               for s in range(0, len(x), chunk)) / len(x)
-
-
 def gradient_variance(model: nn.Sequential, x: torch.Tensor, y: torch.Tensor,
-                      chunk: int = 10_000) -> tuple[float, float]:
-    """Exact σ² = (1/N) Σ ||g_i||² − ||g||² and ||g||² over the whole data set (x, y)."""
-    g2 = full_gradient(model, x, y, chunk).square().sum().item()
-    return mean_sq_norm(model, x, y, chunk) - g2, g2
+                      chunk: int = 10_000) -> tuple[float, torch.Tensor]:
+    """Exact σ² = (1/N) Σ ||g_i||² − ||g||² over the whole data set (x, y), and g itself."""
+    g = full_gradient(model, x, y, chunk)
+    sq_mean = sum(per_example_sq_norms(model, x[s:s + chunk], y[s:s + chunk]).sum().item()
+                  for s in range(0, len(x), chunk)) / len(x)
+    return sq_mean - g.square().sum().item(), g
 
 
 def minibatch_gradient_noise(model: nn.Sequential, x: np.ndarray, y: np.ndarray,
@@ -146,9 +141,7 @@ def minibatch_gradient_noise(model: nn.Sequential, x: np.ndarray, y: np.ndarray,
     dtype = next(model.parameters()).dtype
     xt = torch.as_tensor(x).to(dtype).reshape(n, -1)
     yt = torch.as_tensor(y).long()
-    g = full_gradient(model, xt, yt)
-    g2 = g.square().sum().item()
-    sigma2 = mean_sq_norm(model, xt, yt) - g2   # σ² as in gradient_variance, g computed once
+    sigma2, g = gradient_variance(model, xt, yt)
     variance, stderr = [], []
     for b in sizes:
         d2 = []
@@ -157,7 +150,8 @@ def minibatch_gradient_noise(model: nn.Sequential, x: np.ndarray, y: np.ndarray,
             d2.append((full_gradient(model, xt[index], yt[index]) - g).square().sum().item())
         variance.append(np.mean(d2))
         stderr.append(np.std(d2, ddof=1) / np.sqrt(n_draws))
-    return GradientNoise(sizes, np.array(variance), np.array(stderr), sigma2, g2, n)
+    return GradientNoise(sizes, np.array(variance), np.array(stderr), sigma2,
+                         g.square().sum().item(), n)
 
 
 def _flat(grads: Sequence[torch.Tensor]) -> torch.Tensor:
